@@ -1,0 +1,33 @@
+"""Checks judge the inventory: each is a function `(Inventory, Config) -> Iterable[Finding]`
+bound to the rule ids it may emit. `CHECKS` is the one table of every check; a test asserts
+its rule ids and those in `rules/` match exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from ..config import Config
+from ..model import Finding, Inventory
+
+
+@dataclass(frozen=True)
+class Check:
+    rule_ids: frozenset[str]
+    run: Callable[[Inventory, Config], Iterable[Finding]]
+    name: str = ""
+
+
+def all_checks() -> tuple[Check, ...]:
+    from . import code, index, models, pins, scan_errors, typosquat, vulns
+
+    return (
+        *scan_errors.CHECKS,
+        *pins.CHECKS,
+        *models.CHECKS,
+        *typosquat.CHECKS,
+        *index.CHECKS,
+        *vulns.CHECKS,
+        *code.CHECKS,
+    )

@@ -1,0 +1,22 @@
+"""Scan errors become findings: a file aibom could not read or fully analyse is never clean."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..config import Config
+from ..model import Finding, Inventory, Location
+from . import Check
+
+
+def scan_error_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
+    for error in inventory.errors:
+        yield Finding.make("AIB901", error.location, reason=error.reason)
+    for artifact in inventory.artifacts:
+        for reason in artifact.incomplete:
+            yield Finding.make("AIB902", Location(artifact.path), reason=reason)
+
+
+CHECKS: tuple[Check, ...] = (
+    Check(frozenset({"AIB901", "AIB902"}), scan_error_findings, "scan errors"),
+)

@@ -1,0 +1,182 @@
+"""The command line: parse options, load config, call one function, render, exit.
+
+Heavy libraries (CycloneDX, httpx, pip-audit) are imported inside the commands that need
+them, so `aibom check` (the pre-commit path) starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from . import __version__
+from .errors import EXIT_INTERNAL, EXIT_USAGE, AibomError
+
+SPEC_VERSIONS = ("1.5", "1.6", "1.7")
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+def _run(action: Callable[[], int], debug: bool) -> NoReturn:
+    """The one place errors become messages and exit codes."""
+    try:
+        code = action()
+    except AibomError as exc:
+        click.echo(f"error: {exc}", err=True)
+        if exc.hint:
+            click.echo(f"hint: {exc.hint}", err=True)
+        if debug:
+            traceback.print_exc()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.exceptions.Exit:
+        raise
+    except click.ClickException:
+        raise
+    except Exception as exc:  # noqa: BLE001 - last resort: a bug
+        click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+        if debug:
+            traceback.print_exc()
+        else:
+            click.echo("hint: run again with --debug and report the traceback", err=True)
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="aibom")
+def main() -> None:
+    """aibom: an AI bill of materials (CycloneDX) for your repository and models, with
+    supply-chain checks (pins, hashes, unsafe pickles, typosquats, vulnerabilities)."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Write the AIBOM here; .json or .xml picks the format ('-' for stdout JSON).")
+@click.option("--spec-version", type=click.Choice(SPEC_VERSIONS), default="1.6",
+              show_default=True, help="CycloneDX specification version of the AIBOM.")
+@click.option("--env", "envs", multiple=True, type=click.Path(path_type=Path),
+              help="Also inventory an installed environment (virtualenv or site-packages).")
+@click.option("-r", "--requirements", "extra_files", multiple=True,
+              type=click.Path(path_type=Path),
+              help="A requirements file to read whatever its name (repeatable).")
+@click.option("--exclude", multiple=True, help="Glob of paths to leave out (repeatable).")
+@click.option("--config", "config_file", type=click.Path(path_type=Path),
+              help="Config file (default: .aibom.toml or [tool.aibom] in pyproject.toml).")
+@click.option("--reproducible", is_flag=True, default=None,
+              help="Byte-identical AIBOM for identical input (also when SOURCE_DATE_EPOCH is set).")
+@click.option("--format", "report_format", type=click.Choice(["text", "json", "sarif"]),
+              default=None, help="Findings report format on stdout (default: text).")
+@click.option("--report", type=click.Path(path_type=Path),
+              help="Write the findings report to this file instead of stdout.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
+              help="Lowest severity that fails the run (default: high).")
+@click.option("--strict", is_flag=True, default=None,
+              help="Unknown pickle imports and incomplete analysis fail too.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings fail the policy.")
+@click.option("--online/--offline", default=None,
+              help="Look packages up on the index (hashes, yanked, existence, age).")
+@click.option("--audit", is_flag=True, default=None,
+              help="Look pinned packages up in a vulnerability service (network).")
+@click.option("--vuln-db", type=click.Path(path_type=Path), default=None,
+              help="Audit offline against a local OSV advisory database folder.")
+@click.option("--baseline", type=click.Path(path_type=Path),
+              help="Findings recorded in this baseline file do not fail the run.")
+@click.option("--write-baseline", type=click.Path(path_type=Path),
+              help="Record the current findings as the baseline file and exit 0.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def scan(paths: tuple[Path, ...], debug: bool, **options: Any) -> None:
+    """Inventory PATHS (default: .) and write an AIBOM; report findings."""
+    from .commands import run_scan
+
+    _run(lambda: run_scan(paths or (Path("."),), options), debug)
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--config", "config_file", type=click.Path(path_type=Path))
+@click.option("--models", is_flag=True, help="Check model files given (pre-commit model hook).")
+@click.option("--debug", is_flag=True)
+def check(files: tuple[Path, ...], config_file: Path | None, models: bool, debug: bool) -> None:
+    """Fast checks on the given files only (the pre-commit hook): `file:line: RULE message`."""
+    from .hook import run_check
+
+    _run(lambda: run_check(files, config_file, models=models), debug)
+
+
+@main.command()
+@click.argument("bom_file", type=click.Path(path_type=Path))
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--format", "report_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--debug", is_flag=True)
+def verify(bom_file: Path, path: Path | None, report_format: str, debug: bool) -> None:
+    """Re-hash every file BOM_FILE records under PATH (default: .); exit 0 only if all match."""
+    from .verify import run_verify
+
+    _run(lambda: run_verify(bom_file, path or Path("."), report_format), debug)
+
+
+@main.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--format", "diff_format", type=click.Choice(["text", "markdown", "json"]),
+              default="text", show_default=True)
+@click.option("--fail-on", default="", help="Comma-separated change kinds that fail (exit 1).")
+@click.option("--repo", type=click.Path(path_type=Path),
+              help="OLD and NEW are git revisions of this repository: scan both and diff.")
+@click.option("--debug", is_flag=True)
+def diff(old: str, new: str, diff_format: str, fail_on: str, repo: Path | None,
+         debug: bool) -> None:
+    """What changed in the supply chain between two AIBOMs (or two git revisions)."""
+    from .diff_command import run_diff
+
+    _run(lambda: run_diff(old, new, diff_format, fail_on, repo), debug)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--debug", is_flag=True)
+def validate(files: tuple[Path, ...], debug: bool) -> None:
+    """Check CycloneDX files against the official schema of their spec version."""
+    from .bom_validate import run_validate
+
+    _run(lambda: run_validate(files), debug)
+
+
+@main.command()
+@click.argument("rule_id", required=False)
+@click.option("--format", "rules_format", type=click.Choice(["text", "markdown", "json"]),
+              default="text")
+def rules(rule_id: str | None, rules_format: str) -> None:
+    """List every rule, or explain RULE_ID."""
+    from .rules_command import run_rules
+
+    _run(lambda: run_rules(rule_id, rules_format), False)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--index-url", default=None, help="Simple index to read hashes from.")
+@click.option("--dry-run", is_flag=True, help="Print the result instead of rewriting files.")
+@click.option("--debug", is_flag=True)
+def pin(files: tuple[Path, ...], index_url: str | None, dry_run: bool, debug: bool) -> None:
+    """Rewrite requirements FILES with exact pins and --hash lines (network)."""
+    from .pinning import run_pin
+
+    _run(lambda: run_pin(files, index_url, dry_run), debug)
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "") not in {"", "0", "false", "no"}
+
+
+__all__ = ["EXIT_USAGE", "main"]

@@ -1,0 +1,113 @@
+"""What `aibom scan` does, as a function the CLI calls (testable without the CLI)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from .config import Config, load_config
+from .errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, InputError
+from .model import Severity
+from .policy import fails
+from .scan import ScanResult, scan
+
+
+def build_config(paths: tuple[Path, ...], options: dict[str, Any]) -> Config:
+    for path in paths:
+        if not path.exists() and not path.is_symlink():
+            raise InputError("path does not exist", str(path), hint="check the path you gave")
+    first = paths[0]
+    cli: dict[str, Any] = {
+        "roots": tuple(paths),
+        "envs": tuple(options.get("envs") or ()) or None,
+        "extra_files": tuple(options.get("extra_files") or ()) or None,
+        "online": options.get("online"),
+        "strict": options.get("strict"),
+        "audit": options.get("audit"),
+        "vuln_db": options.get("vuln_db"),
+        "reproducible": options.get("reproducible"),
+    }
+    for env in cli["envs"] or ():
+        if not Path(env).exists():
+            raise InputError("environment not found", str(env), hint="give a virtualenv or site-packages folder")
+    if options.get("fail_on"):
+        cli["fail_on"] = Severity.parse(options["fail_on"])
+    config = load_config(first, options.get("config_file"), **cli)
+    if options.get("exclude"):
+        config = config.replace(exclude=config.exclude + tuple(options["exclude"]))
+    if os.environ.get("SOURCE_DATE_EPOCH") and not config.reproducible:
+        config = config.replace(reproducible=True)
+    return config
+
+
+def run_scan(paths: tuple[Path, ...], options: dict[str, Any]) -> int:
+    config = build_config(paths, options)
+    result = scan(config)
+    output = options.get("output")
+    if output is not None:
+        from .bom import write_bom
+
+        write_bom(result, output, options.get("spec_version") or "1.6")
+    from .formats import render_report
+
+    report = render_report(result, options.get("report_format") or "text")
+    report_file = options.get("report")
+    if report_file is not None:
+        Path(report_file).write_text(report, encoding="utf-8")
+    elif report and str(output) != "-":
+        sys.stdout.write(report)
+    if not options.get("quiet"):
+        sys.stderr.write(summary(result))
+    if options.get("write_baseline"):
+        from .baseline import write_baseline
+
+        write_baseline(result, options["write_baseline"])
+        return EXIT_OK
+    return exit_code(result, bool(options.get("exit_zero")))
+
+
+def exit_code(result: ScanResult, exit_zero: bool = False) -> int:
+    if not result.complete:
+        return EXIT_INCOMPLETE
+    if not exit_zero and fails(result.findings, result.config):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def summary(result: ScanResult) -> str:
+    inv = result.inventory
+    by_source = Counter(d.source.value for d in inv.dependencies)
+    lines = [f"aibom: scanned {inv.files_scanned} files under {inv.root}"]
+    if by_source:
+        parts = ", ".join(f"{n} from {s}" for s, n in sorted(by_source.items()))
+        lines.append(f"  dependencies: {len(inv.dependencies)} declarations ({parts})")
+    if inv.artifacts:
+        formats = Counter(a.format for a in inv.artifacts)
+        parts = ", ".join(f"{n} {f}" for f, n in sorted(formats.items()))
+        lines.append(f"  model artifacts: {len(inv.artifacts)} ({parts})")
+    if inv.code_refs:
+        lines.append(f"  code references: {len(inv.code_refs)}")
+    if result.findings:
+        sev = Counter(_sev(f.rule_id, result.config) for f in result.findings)
+        parts = ", ".join(f"{sev[s]} {s.label}" for s in sorted(sev, reverse=True))
+        lines.append(f"  findings: {len(result.findings)} ({parts})")
+    else:
+        lines.append("  findings: none")
+    unreadable = [e for e in inv.errors]
+    if unreadable:
+        lines.append(f"  could not read {len(unreadable)}:")
+        lines.extend(f"    {e.location}: {e.reason}" for e in unreadable[:20])
+        if len(unreadable) > 20:
+            lines.append(f"    ... and {len(unreadable) - 20} more (see the report)")
+    if not result.complete:
+        lines.append("  scan INCOMPLETE: some files could not be read or fully analysed")
+    return "\n".join(lines) + "\n"
+
+
+def _sev(rule_id: str, config: Config) -> Severity:
+    from .rules import get_rule
+
+    return config.severity_for(rule_id, get_rule(rule_id).severity)

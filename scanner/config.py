@@ -1,0 +1,236 @@
+"""Configuration: `[tool.aibom]` in pyproject.toml or a `.aibom.toml`, then CLI options.
+
+Precedence (last wins): defaults < config file < environment (AIBOM_*) < command line.
+Unknown keys are an error that names the key and the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .model import Severity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class Config:
+    # what to scan
+    roots: tuple[Path, ...] = (Path("."),)
+    envs: tuple[Path, ...] = ()  # installed environments (--env)
+    extra_files: tuple[Path, ...] = ()  # requirements files named on the command line
+    exclude: tuple[str, ...] = ()  # glob patterns, relative to the root
+    follow_symlinks: bool = True  # inside the root only; never out of it
+    # policy
+    fail_on: Severity = Severity.HIGH
+    strict: bool = False
+    disabled_rules: frozenset[str] = frozenset()
+    severity_overrides: tuple[tuple[str, Severity], ...] = ()
+    # pins and hashes
+    project_kind: str = "auto"  # "application", "library" or "auto"
+    require_hashes: bool = False
+    # models
+    safe_globals: frozenset[str] = frozenset()  # extra known-safe pickle globals, "module.name"
+    max_archive_depth: int = 3
+    max_archive_members: int = 10_000
+    max_decompressed_bytes: int = 4 * 1024**3
+    # typosquats
+    allowed_packages: frozenset[str] = frozenset()
+    # network
+    online: bool = False
+    index_url: str = "https://pypi.org/simple"
+    new_package_days: int = 30
+    cache_dir: Path | None = None
+    cache_ttl_seconds: int = 24 * 3600
+    timeout_seconds: float = 15.0
+    # vulnerabilities
+    audit: bool = False
+    vuln_service: str = "osv"
+    vuln_db: Path | None = None
+    # output
+    reproducible: bool = False
+    workers: int = 0  # 0: one per core
+    config_file: Path | None = None  # where the file settings came from
+
+    def severity_for(self, rule_id: str, default: Severity) -> Severity:
+        for rid, sev in self.severity_overrides:
+            if rid == rule_id:
+                return sev
+        return default
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+
+# File keys (kebab-case as users write TOML) -> Config field and converter.
+def _sev(value: Any, key: str, where: str) -> Severity:
+    try:
+        return Severity.parse(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{key}: {exc}", where) from None
+
+
+def _strs(value: Any, key: str, where: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list):
+        raise ConfigError(f"{key} must be a list of strings", where)
+    if not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{key} must be a list of strings", where)
+    return tuple(value)
+
+
+def _bool(value: Any, key: str, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false", where)
+    return value
+
+
+def _int(value: Any, key: str, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"{key} must be a non-negative whole number", where)
+    return value
+
+
+def _str(value: Any, key: str, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{key} must be a string", where)
+    return value
+
+
+def _choice(*choices: str) -> Any:
+    def convert(value: Any, key: str, where: str) -> str:
+        if value not in choices:
+            raise ConfigError(f"{key} must be one of {', '.join(choices)}", where)
+        return str(value)
+
+    return convert
+
+
+def _overrides(value: Any, key: str, where: str) -> tuple[tuple[str, Severity], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key} must be a table of RULE-ID = severity", where)
+    return tuple(sorted((str(k), _sev(v, f"{key}.{k}", where)) for k, v in value.items()))
+
+
+def _path(value: Any, key: str, where: str) -> Path:
+    return Path(_str(value, key, where))
+
+
+FILE_KEYS: dict[str, tuple[str, Any]] = {
+    "fail-on": ("fail_on", _sev),
+    "strict": ("strict", _bool),
+    "exclude": ("exclude", _strs),
+    "disable": ("disabled_rules", lambda v, k, w: frozenset(_strs(v, k, w))),
+    "severity": ("severity_overrides", _overrides),
+    "project-kind": ("project_kind", _choice("application", "library", "auto")),
+    "require-hashes": ("require_hashes", _bool),
+    "safe-globals": ("safe_globals", lambda v, k, w: frozenset(_strs(v, k, w))),
+    "allowed-packages": ("allowed_packages", lambda v, k, w: frozenset(_strs(v, k, w))),
+    "online": ("online", _bool),
+    "index-url": ("index_url", _str),
+    "new-package-days": ("new_package_days", _int),
+    "cache-dir": ("cache_dir", _path),
+    "cache-ttl": ("cache_ttl_seconds", _int),
+    "timeout": ("timeout_seconds", lambda v, k, w: float(_int(v, k, w))),
+    "audit": ("audit", _bool),
+    "vuln-service": ("vuln_service", _choice("osv", "pypi")),
+    "vuln-db": ("vuln_db", _path),
+    "max-archive-depth": ("max_archive_depth", _int),
+    "max-archive-members": ("max_archive_members", _int),
+    "max-decompressed-bytes": ("max_decompressed_bytes", _int),
+}
+
+
+def find_config_file(root: Path) -> tuple[Path, dict[str, Any]] | None:
+    """`.aibom.toml` wins over `[tool.aibom]` in pyproject.toml; both looked up in `root`."""
+    dedicated = root / ".aibom.toml"
+    if dedicated.is_file():
+        return dedicated, _table_of(dedicated, _read_toml(dedicated))
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = _read_toml(pyproject)
+        except ConfigError:
+            return None  # a broken pyproject.toml is reported by the scan as a scan error
+        table = _table_of(pyproject, data)
+        if table is not None:
+            return pyproject, table
+    return None
+
+
+def _table_of(path: Path, data: dict[str, Any]) -> Any:
+    """The aibom table: `[tool.aibom]` where present, else the whole `.aibom.toml`."""
+    tool = data.get("tool")
+    if isinstance(tool, dict) and "aibom" in tool:
+        return tool["aibom"]
+    return None if path.name == "pyproject.toml" else data
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read configuration: {exc}", str(path)) from None
+
+
+def settings_from_file(path: Path, table: Any) -> dict[str, Any]:
+    """Convert a config table into Config field values; unknown keys are errors."""
+    where = str(path)
+    if not isinstance(table, dict):
+        raise ConfigError("[tool.aibom] must be a table", where)
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in FILE_KEYS:
+            known = ", ".join(sorted(FILE_KEYS))
+            raise ConfigError(
+                f"unknown configuration key {key!r}", where, hint=f"known keys: {known}"
+            )
+        attr, convert = FILE_KEYS[key]
+        values[attr] = convert(value, key, where)
+    return values
+
+
+def load_config(root: Path, config_file: Path | None = None, **cli: Any) -> Config:
+    """Build the Config for a scan of `root`. `cli` holds only options the user gave."""
+    values: dict[str, Any] = {}
+    found: tuple[Path, Any] | None
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError("configuration file not found", str(config_file))
+        found = (config_file, _table_of(config_file, _read_toml(config_file)) or {})
+    else:
+        found = find_config_file(root if root.is_dir() else root.parent)
+    if found is not None:
+        values.update(settings_from_file(*found))
+        values["config_file"] = found[0]
+    values.update(_from_environment())
+    values.update({k: v for k, v in cli.items() if v is not None})
+    return Config(**values)
+
+
+def _from_environment() -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if os.environ.get("AIBOM_ONLINE") in {"1", "true", "yes"}:
+        values["online"] = True
+    if os.environ.get("AIBOM_CACHE_DIR"):
+        values["cache_dir"] = Path(os.environ["AIBOM_CACHE_DIR"])
+    if os.environ.get("AIBOM_INDEX_URL"):
+        values["index_url"] = os.environ["AIBOM_INDEX_URL"]
+    return values
+
+
+def default_cache_dir(config: Config) -> Path:
+    if config.cache_dir is not None:
+        return config.cache_dir
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "aibom"
+
+

@@ -1,0 +1,370 @@
+"""The data that flows between aibom's stages.
+
+walk -> collect (sources, analyzers) -> Inventory -> checks -> Findings -> outputs.
+
+Collectors return plain facts (`Collected`); `Inventory` merges them; checks read the
+inventory and return `Finding`s, whose wording comes from `rules/`.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(enum.IntEnum):
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.name.lower() for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where something was found: a path relative to the scan root (POSIX separators),
+    an optional 1-based line, and an optional member inside an archive."""
+
+    path: str
+    line: int | None = None
+    member: str | None = None
+
+    def __str__(self) -> str:
+        text = self.path if self.line is None else f"{self.path}:{self.line}"
+        if self.member:
+            text += f" ({self.member})"
+        return text
+
+    def without_line(self) -> Location:
+        return Location(self.path, None, self.member)
+
+
+@dataclass(frozen=True, order=True)
+class Hash:
+    """A digest: `alg` is lower-case hashlib spelling (sha256, sha384, sha512, md5, ...),
+    `value` the lower-case hex digest as written (not validated here: checks judge)."""
+
+    alg: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.alg}:{self.value}"
+
+
+class ComponentKind(str, enum.Enum):
+    LIBRARY = "library"
+    APPLICATION = "application"
+    MODEL = "machine-learning-model"
+    DATA = "data"
+    FILE = "file"
+
+
+class SourceKind(str, enum.Enum):
+    """Which kind of file a dependency was declared in."""
+
+    REQUIREMENTS = "requirements"
+    CONSTRAINTS = "constraints"
+    PYPROJECT = "pyproject"
+    SETUP_CFG = "setup.cfg"
+    SETUP_PY = "setup.py"
+    POETRY_LOCK = "poetry.lock"
+    UV_LOCK = "uv.lock"
+    PIPFILE_LOCK = "Pipfile.lock"
+    PDM_LOCK = "pdm.lock"
+    PYLOCK = "pylock.toml"
+    ENVIRONMENT = "environment"
+    CONDA = "conda"
+
+    @property
+    def is_lock(self) -> bool:
+        return self in _LOCKS
+
+
+_LOCKS = {
+    SourceKind.POETRY_LOCK,
+    SourceKind.UV_LOCK,
+    SourceKind.PIPFILE_LOCK,
+    SourceKind.PDM_LOCK,
+    SourceKind.PYLOCK,
+}
+
+_NORMALIZE = re.compile(r"[-_.]+")
+
+
+def normalize_name(name: str) -> str:
+    """PEP 503 normalisation of a project name."""
+    return _NORMALIZE.sub("-", name).lower()
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """One dependency as one file declares or locks it (one line of a requirements file,
+    one entry of a lock, one installed distribution).
+
+    Several `Dependency` records for the same package and version become one
+    `Component` with every location recorded.
+    """
+
+    name: str  # as written
+    location: Location
+    source: SourceKind
+    ecosystem: str = "pypi"  # "pypi" or "conda"
+    specifier: str = ""  # PEP 440 specifier as written ("" when none)
+    version: str | None = None  # the exact version when pinned (==X / ===X) or locked/installed
+    extras: tuple[str, ...] = ()
+    marker: str | None = None
+    url: str | None = None  # direct reference / VCS / local path, credentials already redacted
+    url_kind: str | None = None  # "vcs", "url", "path" or None
+    vcs_ref: str | None = None  # the @ref of a VCS URL
+    editable: bool = False
+    hashes: tuple[Hash, ...] = ()  # distribution hashes: --hash, lock-file artifact hashes
+    file_hashes: tuple[Hash, ...] = ()  # digests of the files on disk (not used for packages yet)
+    scope: str = "required"  # "required" or "optional" (extras, dev and optional groups)
+    group: str | None = None  # extra / dependency group / lock category
+    requires: tuple[str, ...] = ()  # normalised names this one depends on (locks, envs)
+    licenses: tuple[str, ...] = ()  # SPDX ids, expressions or free text
+    direct: bool = True  # declared by the project (False for transitive lock / env entries)
+    properties: tuple[tuple[str, str], ...] = ()  # extra facts (e.g. index the lock names)
+    raw: str = ""  # the declaration as written (credentials redacted)
+
+    @property
+    def key(self) -> str:
+        return normalize_name(self.name)
+
+
+@dataclass(frozen=True)
+class IndexOption:
+    """An option line in a requirements file (`--index-url`, `--trusted-host`, ...)."""
+
+    option: str  # long form: "--index-url", "--extra-index-url", "--find-links", ...
+    value: str  # credentials redacted
+    location: Location
+    had_credentials: bool = False
+
+
+@dataclass(frozen=True)
+class PickleImport:
+    """A global the unpickler would import (module, qualified name) and how it is used."""
+
+    module: str
+    name: str
+    member: str | None = None  # archive member holding the pickle
+    opcode: str = ""  # GLOBAL, STACK_GLOBAL, INST, EXT2, ...
+    offset: int | None = None  # byte offset of the opcode in the stream
+    called: bool = False  # reached a REDUCE / OBJ / NEWOBJ / INST / BUILD
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+@dataclass
+class Artifact:
+    """A model or data file found by content, with the facts its analyzer read."""
+
+    path: str  # relative to the scan root
+    format: str  # "pickle", "pytorch-zip", "safetensors", "gguf", ...
+    size: int
+    sha256: str | None = None
+    kind: ComponentKind = ComponentKind.MODEL
+    framework: str | None = None  # "pytorch", "scikit-learn", "keras", "onnx", ...
+    pickle_imports: list[PickleImport] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)  # header facts (tensors, dtypes, metadata)
+    issues: list[ArtifactIssue] = field(default_factory=list)  # suspicious facts for checks
+    incomplete: list[str] = field(default_factory=list)  # why analysis could not finish
+    model_card: dict[str, Any] | None = None  # CycloneDX modelCard JSON (filled from files)
+    properties: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def location(self) -> Location:
+        return Location(self.path)
+
+
+@dataclass(frozen=True)
+class ArtifactIssue:
+    """A fact an analyzer recorded that some check judges (e.g. a Lambda layer, an ONNX
+    external-data path leaving the folder, a chat template reaching for `__globals__`).
+    `kind` is a stable short name; `detail` is shown to the user."""
+
+    kind: str
+    detail: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class CodeReference:
+    """Something Python source does with a model, a dataset or an unsafe loader."""
+
+    kind: str  # "hub-model", "hub-dataset", "torch-hub", "unsafe-load", "trust-remote-code", ...
+    call: str  # the call as written, e.g. "AutoModel.from_pretrained"
+    location: Location
+    target: str | None = None  # resolved literal (repo id, path), None when dynamic
+    revision: str | None = None
+    args: tuple[tuple[str, str], ...] = ()  # extra facts for checks
+
+
+@dataclass(frozen=True)
+class Vulnerability:
+    id: str
+    package: str  # normalised name
+    version: str
+    aliases: tuple[str, ...] = ()
+    fixed_versions: tuple[str, ...] = ()
+    description: str = ""
+    source: str = ""  # "osv", "pypi", "local:<path>"
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class ScanError:
+    """A file (or part of one) that could not be read or fully analysed.
+    A scan with errors is incomplete: nothing it could not read is reported as clean."""
+
+    location: Location
+    reason: str
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    """The scanned project's own identity (from pyproject.toml, setup.cfg, setup.py)."""
+
+    name: str
+    version: str | None
+    location: Location
+    licenses: tuple[str, ...] = ()
+    description: str | None = None
+
+
+@dataclass
+class Collected:
+    """What one collector returns for one file: plain facts, no judgement."""
+
+    dependencies: list[Dependency] = field(default_factory=list)
+    index_options: list[IndexOption] = field(default_factory=list)
+    artifacts: list[Artifact] = field(default_factory=list)
+    code_refs: list[CodeReference] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    project: ProjectInfo | None = None
+    suppressions: list[Suppression] = field(default_factory=list)
+
+    def extend(self, other: Collected) -> None:
+        self.dependencies.extend(other.dependencies)
+        self.index_options.extend(other.index_options)
+        self.artifacts.extend(other.artifacts)
+        self.code_refs.extend(other.code_refs)
+        self.errors.extend(other.errors)
+        self.suppressions.extend(other.suppressions)
+        if self.project is None and other.project is not None:
+            self.project = other.project
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """An inline `# aibom: ignore[RULE-ID] reason` at a file and line."""
+
+    location: Location
+    rule_ids: tuple[str, ...]  # empty tuple: every rule on that line
+    reason: str = ""
+
+
+@dataclass
+class Component:
+    """One entry of the AIBOM: a package at a version (or a model, a data file...) with
+    every place it was found."""
+
+    kind: ComponentKind
+    name: str
+    version: str | None
+    purl: str | None
+    bom_ref: str
+    ecosystem: str | None = None
+    scope: str = "required"
+    licenses: list[str] = field(default_factory=list)
+    hashes: list[Hash] = field(default_factory=list)  # digests of the file on disk
+    dist_hashes: list[Hash] = field(default_factory=list)  # distribution-file hashes
+    occurrences: list[Location] = field(default_factory=list)
+    properties: dict[str, str] = field(default_factory=dict)
+    specifiers: list[str] = field(default_factory=list)  # declared specifiers when not exact
+    urls: list[str] = field(default_factory=list)  # direct references (redacted)
+    model_card: dict[str, Any] | None = None
+    description: str | None = None
+
+
+@dataclass
+class Inventory:
+    """Everything a scan found. Checks and outputs read it; nothing re-reads files."""
+
+    root: str  # the scanned root as given (for display)
+    project: ProjectInfo | None = None
+    dependencies: list[Dependency] = field(default_factory=list)
+    index_options: list[IndexOption] = field(default_factory=list)
+    artifacts: list[Artifact] = field(default_factory=list)
+    code_refs: list[CodeReference] = field(default_factory=list)
+    vulnerabilities: list[Vulnerability] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
+    files_scanned: int = 0
+    bytes_hashed: int = 0
+    # extra facts from network look-ups or other enrichers, keyed by what they describe
+    index_facts: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, collected: Collected) -> None:
+        self.dependencies.extend(collected.dependencies)
+        self.index_options.extend(collected.index_options)
+        self.artifacts.extend(collected.artifacts)
+        self.code_refs.extend(collected.code_refs)
+        self.errors.extend(collected.errors)
+        self.suppressions.extend(collected.suppressions)
+        if collected.project is not None and self.project is None:
+            self.project = collected.project
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors and not any(a.incomplete for a in self.artifacts)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule that fired at a location. Title, severity and wording come from the rule."""
+
+    rule_id: str
+    location: Location
+    args: tuple[tuple[str, str], ...] = ()  # values for the rule's message template
+
+    @classmethod
+    def make(cls, rule_id: str, location: Location, **args: object) -> Finding:
+        return cls(rule_id, location, tuple(sorted((k, str(v)) for k, v in args.items())))
+
+    @property
+    def arg_dict(self) -> dict[str, str]:
+        return dict(self.args)
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across line moves: rule, path, member and arguments (not the line)."""
+        import hashlib
+
+        loc = self.location
+        text = "\x1f".join(
+            [self.rule_id, loc.path, loc.member or ""]
+            + [f"{k}={v}" for k, v in self.args if k not in _VOLATILE_ARGS]
+        )
+        return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+# Arguments that describe a line rather than a finding's identity.
+_VOLATILE_ARGS = frozenset({"line"})

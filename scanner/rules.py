@@ -1,0 +1,133 @@
+"""Rule metadata, loaded once from the `rules/rules_*.toml` files shipped as `aibom.rules`.
+
+Each rule is declared exactly once:
+
+    [[rule]]
+    id = "AIB101"                      # stable, grouped by concern
+    slug = "unpinned-requirement"      # stable short name
+    title = "Requirement is not pinned to one exact version"
+    severity = "high"                  # info, low, medium, high, critical
+    cwe = [829]
+    message = "{name} is not pinned ..."   # str.format template over a Finding's args
+    description = "..."                # why it matters
+    remediation = "..."                # what to do
+    example = "..."                    # a minimal input that fires it (for docs)
+    references = ["https://..."]
+"""
+
+from __future__ import annotations
+
+import string
+import sys
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from .model import Finding, Severity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+RULE_FILE_PREFIX = "rules_"
+_REQUIRED = ("id", "slug", "title", "severity", "message", "description", "remediation")
+_ALLOWED = {*_REQUIRED, "cwe", "example", "references", "security_severity", "tags"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    slug: str
+    title: str
+    severity: Severity
+    message: str
+    description: str
+    remediation: str
+    cwe: tuple[int, ...] = ()
+    example: str = ""
+    references: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    source_file: str = ""
+
+    @property
+    def group(self) -> str:
+        """The rule's concern, from its file name (rules_pins.toml -> "pins")."""
+        return self.source_file.removeprefix(RULE_FILE_PREFIX).removesuffix(".toml")
+
+    def render(self, finding: Finding) -> str:
+        """The finding's message; a missing argument shows as `{name}` rather than failing."""
+        return string.Formatter().vformat(self.message, (), _Lenient(finding.arg_dict))
+
+
+class _Lenient(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def read_data_file(name: str) -> bytes:
+    """The bytes of a data file shipped in `aibom.rules` (e.g. pickle_globals.toml)."""
+    return resources.files("aibom.rules").joinpath(name).read_bytes()
+
+
+def load_data_toml(name: str) -> dict[str, Any]:
+    return tomllib.loads(read_data_file(name).decode("utf-8"))
+
+
+@cache
+def all_rules() -> dict[str, Rule]:
+    """Every rule by id, validated. Raises ValueError on a malformed rule file (a bug)."""
+    rules: dict[str, Rule] = {}
+    slugs: dict[str, str] = {}
+    folder = resources.files("aibom.rules")
+    names = sorted(
+        entry.name
+        for entry in folder.iterdir()
+        if entry.name.startswith(RULE_FILE_PREFIX) and entry.name.endswith(".toml")
+    )
+    for file_name in names:
+        data = tomllib.loads(folder.joinpath(file_name).read_text("utf-8"))
+        for raw in data.get("rule", []):
+            rule = _parse_rule(raw, file_name)
+            if rule.id in rules:
+                raise ValueError(f"rule {rule.id} declared twice ({file_name})")
+            if rule.slug in slugs:
+                raise ValueError(f"slug {rule.slug} used by {slugs[rule.slug]} and {rule.id}")
+            rules[rule.id] = rule
+            slugs[rule.slug] = rule.id
+    return dict(sorted(rules.items()))
+
+
+def get_rule(rule_id: str) -> Rule:
+    rules = all_rules()
+    if rule_id in rules:
+        return rules[rule_id]
+    for rule in rules.values():
+        if rule.slug == rule_id:
+            return rule
+    raise KeyError(rule_id)
+
+
+def _parse_rule(raw: dict[str, Any], file_name: str) -> Rule:
+    missing = [k for k in _REQUIRED if k not in raw]
+    unknown = sorted(set(raw) - _ALLOWED)
+    where = f"{file_name}: rule {raw.get('id', '?')}"
+    if missing:
+        raise ValueError(f"{where}: missing {', '.join(missing)}")
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {', '.join(unknown)}")
+    return Rule(
+        id=raw["id"],
+        slug=raw["slug"],
+        title=raw["title"],
+        severity=Severity.parse(raw["severity"]),
+        message=raw["message"],
+        description=raw["description"].strip(),
+        remediation=raw["remediation"].strip(),
+        cwe=tuple(raw.get("cwe", ())),
+        example=raw.get("example", "").strip("\n"),
+        references=tuple(raw.get("references", ())),
+        tags=tuple(raw.get("tags", ())),
+        source_file=file_name,
+    )

@@ -1,0 +1,155 @@
+"""scan(config) -> ScanResult: walk -> collect (sources, analyzers) -> Inventory -> checks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import analyzers, sources
+from .config import Config
+from .model import Collected, Finding, Inventory, Location, ScanError
+from .sniff import HEAD_SIZE, sniff
+from .walk import FileRef, walk
+
+
+@dataclass
+class ScanResult:
+    inventory: Inventory
+    findings: list[Finding]  # after policy: these are the ones reported
+    config: Config
+    suppressed: list[Finding] = field(default_factory=list)  # inline or baseline
+
+    @property
+    def complete(self) -> bool:
+        return self.inventory.complete
+
+
+def scan(config: Config, progress: Callable[[FileRef], None] | None = None) -> ScanResult:
+    inventory = collect(config, progress)
+    enrich(inventory, config)
+    findings = run_checks(inventory, config)
+    from .policy import apply_policy
+
+    kept, suppressed = apply_policy(findings, inventory, config)
+    return ScanResult(inventory, kept, config, suppressed)
+
+
+def collect(config: Config, progress: Callable[[FileRef], None] | None = None) -> Inventory:
+    """Walk every root and run each file's collector; bad input becomes scan errors."""
+    shown_root = ", ".join(r.as_posix() for r in config.roots)
+    inventory = Inventory(root=shown_root)
+    walked = walk(config.roots, config.exclude)
+    inventory.errors.extend(walked.errors)
+    files = list(walked.files)
+    for extra in config.extra_files:
+        if not extra.is_file():
+            inventory.errors.append(ScanError(Location(extra.as_posix()), "file not found"))
+            continue
+        ref = FileRef(extra, extra.as_posix(), extra.stat().st_size)
+        if all(f.path.resolve() != extra.resolve() for f in files):
+            files.append(ref)
+    tasks = [(f, _task_for(f, config, inventory)) for f in files]
+    jobs = [(f, t) for f, t in tasks if t is not None]
+    inventory.files_scanned = len(files)
+    workers = config.workers or min(4, os.cpu_count() or 1)
+    collected_all = Collected()
+    if workers > 1 and len(jobs) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(lambda job: _run(job[0], job[1], config, progress), jobs))
+    else:
+        results = [_run(f, t, config, progress) for f, t in jobs]
+    for collected in results:
+        collected_all.extend(collected)
+    for env in config.envs:
+        collected_all.extend(_collect_env(env, config))
+    for folder_analyzer in analyzers.get_folder_analyzers():
+        collected_all.extend(_safely(lambda: folder_analyzer(files, collected_all, config), "."))
+    inventory.add(collected_all)
+    inventory.bytes_hashed = sum(a.size for a in inventory.artifacts if a.sha256)
+    return inventory
+
+
+Task = Callable[[FileRef, Config], Collected]
+
+
+def _task_for(file: FileRef, config: Config, inventory: Inventory) -> Task | None:
+    kind = sources.classify(file.rel)
+    if kind is not None:
+        return sources.get_collector(kind)
+    try:
+        with file.path.open("rb") as fh:
+            head = fh.read(HEAD_SIZE)
+    except OSError as exc:
+        inventory.errors.append(
+            ScanError(Location(file.rel), f"cannot read: {exc.strerror or exc}")
+        )
+        return None
+    fmt = sniff(file.path, head, file.size)
+    if fmt is None:
+        return None
+    analyzer = analyzers.get_analyzer(fmt)
+    return lambda f, c: analyzer(f, fmt, c)
+
+
+def _run(
+    file: FileRef, task: Task, config: Config, progress: Callable[[FileRef], None] | None
+) -> Collected:
+    result = _safely(lambda: task(file, config), file.rel)
+    if progress is not None:
+        progress(file)
+    return result
+
+
+def _safely(run: Callable[[], Collected], where: str) -> Collected:
+    """A collector that raises on hostile input must not stop the scan: record it (fail closed)."""
+    try:
+        return run()
+    except RecursionError:
+        return Collected(errors=[ScanError(Location(where), "input nested too deeply")])
+    except MemoryError:
+        return Collected(errors=[ScanError(Location(where), "input too large to analyse")])
+    except Exception as exc:  # noqa: BLE001 - any failure on one file is that file's scan error
+        reason = f"internal error while reading ({type(exc).__name__}: {exc})"
+        return Collected(errors=[ScanError(Location(where), reason)])
+
+
+def _collect_env(env: Path, config: Config) -> Collected:
+    from .sources.environment import collect_environment
+
+    return _safely(lambda: collect_environment(env, config), env.as_posix())
+
+
+# Enrichers add facts from the network or local databases; each runs only when enabled.
+def enrich(inventory: Inventory, config: Config) -> None:
+    if config.online:
+        from .index import enrich_from_index
+
+        enrich_from_index(inventory, config)
+    if config.audit or config.vuln_db is not None:
+        from .vulns import enrich_vulnerabilities
+
+        enrich_vulnerabilities(inventory, config)
+
+
+def run_checks(
+    inventory: Inventory, config: Config, only: Iterable[str] | None = None
+) -> list[Finding]:
+    from .checks import all_checks
+
+    wanted = set(only) if only is not None else None
+    findings: set[Finding] = set()
+    for check in all_checks():
+        if wanted is not None and not (check.rule_ids & wanted):
+            continue
+        for finding in check.run(inventory, config):
+            if wanted is None or finding.rule_id in wanted:
+                findings.add(finding)
+    return sorted(findings, key=finding_sort_key)
+
+
+def finding_sort_key(finding: Finding) -> tuple[str, int, str, str, tuple[tuple[str, str], ...]]:
+    loc = finding.location
+    return (loc.path, loc.line or 0, loc.member or "", finding.rule_id, finding.args)

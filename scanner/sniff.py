@@ -1,0 +1,120 @@
+"""Decide a file's artifact format from its first bytes first and its name second.
+
+One function (`sniff`), one table of signatures (`SIGNATURES`). A pickle named `.txt` or
+`.safetensors` is still a pickle; a zip is opened by its analyzer to tell PyTorch, Keras,
+NumPy and plain archives apart.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+HEAD_SIZE = 512
+
+# (format, offset, magic) checked in order; the first match wins.
+SIGNATURES: tuple[tuple[str, int, bytes], ...] = (
+    ("zip", 0, b"PK\x03\x04"),
+    ("zip", 0, b"PK\x05\x06"),  # empty zip / central directory only
+    ("zip", 0, b"PK\x07\x08"),  # spanned marker
+    ("gzip", 0, b"\x1f\x8b"),
+    ("bzip2", 0, b"BZh"),
+    ("xz", 0, b"\xfd7zXZ\x00"),
+    ("lzma", 0, b"\x5d\x00\x00"),
+    ("zstd", 0, b"\x28\xb5\x2f\xfd"),
+    ("lz4", 0, b"\x04\x22\x4d\x18"),
+    ("gguf", 0, b"GGUF"),
+    ("hdf5", 0, b"\x89HDF\r\n\x1a\n"),
+    ("numpy", 0, b"\x93NUMPY"),
+    ("tar", 257, b"ustar"),
+)
+
+# Names that identify formats with no reliable magic (protobuf, JSON headers).
+NAME_FORMATS: dict[str, str] = {
+    ".onnx": "onnx",
+    ".safetensors": "safetensors",
+    ".gguf": "gguf",
+    ".h5": "hdf5",
+    ".hdf5": "hdf5",
+    ".keras": "zip",
+    ".npy": "numpy",
+    ".npz": "zip",
+    ".pt": "pickle",
+    ".pth": "pickle",
+    ".bin": "pickle",
+    ".ckpt": "pickle",
+    ".pkl": "pickle",
+    ".pickle": "pickle",
+    ".joblib": "pickle",
+    ".dill": "pickle",
+    ".sav": "pickle",
+    ".model": "pickle",
+    ".mar": "zip",
+}
+
+# Extensions that claim to be model weights: a file with one of them that matches no
+# signature is still reported (as an unrecognised artifact), never silently ignored.
+MODEL_EXTENSIONS = frozenset(NAME_FORMATS)
+
+_PICKLE_PROTO = frozenset(range(2, 6))
+# Opcodes a protocol 0/1 pickle commonly starts with: MARK, GLOBAL, EMPTY_DICT/LIST,
+# INST, LIST, DICT, TUPLE, PERSID ... Used only with a model-like name or other evidence.
+_PROTO0_START = frozenset(b"(c}]ild)tIPFLSVN")
+
+
+def looks_like_safetensors(head: bytes, size: int) -> bool:
+    """8-byte little-endian header length, then a JSON object."""
+    if len(head) < 10 or size < 10:
+        return False
+    (length,) = struct.unpack_from("<Q", head)
+    if length < 2 or length > size - 8:
+        return False
+    return head[8:9] == b"{"
+
+
+def looks_like_pickle(head: bytes) -> bool:
+    """PROTO opcode with a valid protocol, or a protocol 0/1 stream start."""
+    if len(head) >= 2 and head[0] == 0x80 and head[1] in _PICKLE_PROTO:
+        return True
+    return False
+
+
+def looks_like_legacy_pickle(head: bytes) -> bool:
+    """A protocol 0/1 pickle: weaker evidence, used only for model-like names."""
+    return bool(head) and head[0] in _PROTO0_START
+
+
+def sniff(path: Path, head: bytes | None = None, size: int | None = None) -> str | None:
+    """The artifact format of `path`, or None when it is not a model or data artifact.
+
+    Formats: pickle, zip, tar, gzip, bzip2, xz, lzma, zstd, lz4, safetensors, gguf, hdf5,
+    numpy, onnx, and "unknown-model" for a weight-like name whose content matches nothing.
+    """
+    if head is None:
+        with path.open("rb") as fh:
+            head = fh.read(HEAD_SIZE)
+    if size is None:
+        size = path.stat().st_size
+    for fmt, offset, magic in SIGNATURES:
+        if head[offset : offset + len(magic)] == magic:
+            if fmt == "lzma" and not _plausible_lzma(head, path):
+                continue
+            return fmt
+    if looks_like_pickle(head):
+        return "pickle"
+    if looks_like_safetensors(head, size):
+        return "safetensors"
+    suffix = path.suffix.lower()
+    by_name = NAME_FORMATS.get(suffix)
+    if by_name == "onnx":
+        return "onnx"
+    if by_name == "pickle" and looks_like_legacy_pickle(head):
+        return "pickle"
+    if by_name is not None and size > 0:
+        return "unknown-model"
+    return None
+
+
+def _plausible_lzma(head: bytes, path: Path) -> bool:
+    # The raw .lzma header is weak magic; require a compression-like name.
+    return path.suffix.lower() in {".lzma", ".joblib", ".pkl", ".z"} and len(head) >= 13
