@@ -20,12 +20,13 @@ class Check:
 
 
 def all_checks() -> tuple[Check, ...]:
-    from . import code, index, models, pins, scan_errors, typosquat, vulns
+    from . import artifacts, code, index, models, pins, scan_errors, typosquat, vulns
 
     return (
         *scan_errors.CHECKS,
         *pins.CHECKS,
         *models.CHECKS,
+        *artifacts.CHECKS,
         *typosquat.CHECKS,
         *index.CHECKS,
         *vulns.CHECKS,
