@@ -187,7 +187,13 @@ class Artifact:
     issues: list[ArtifactIssue] = field(default_factory=list)  # suspicious facts for checks
     incomplete: list[str] = field(default_factory=list)  # why analysis could not finish
     model_card: dict[str, Any] | None = None  # CycloneDX modelCard JSON (filled from files)
-    properties: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, str] = field(default_factory=dict)  # CycloneDX properties, verbatim
+    multi_properties: list[tuple[str, str]] = field(default_factory=list)  # repeatable ones
+    name: str | None = None  # display name when not the file name (e.g. "org/model")
+    version: str | None = None  # e.g. a Hugging Face commit
+    purl: str | None = None  # e.g. pkg:huggingface/org/name@<commit>
+    parent: str | None = None  # path of the folder artifact this file belongs to
+    licenses: list[str] = field(default_factory=list)
 
     @property
     def location(self) -> Location:
