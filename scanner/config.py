@@ -34,6 +34,7 @@ class Config:
     fail_on: Severity = Severity.HIGH
     strict: bool = False
     disabled_rules: frozenset[str] = frozenset()
+    baseline: Path | None = None  # findings recorded here do not fail the run
     severity_overrides: tuple[tuple[str, Severity], ...] = ()
     # pins and hashes
     project_kind: str = "auto"  # "application", "library" or "auto"

@@ -1,13 +1,23 @@
-"""Policy: which findings are reported and which fail the run.
+"""Policy: which findings are reported, which are suppressed, and which fail the run.
 
-Disabled rules, per-rule severity overrides, inline suppressions and baselines live here.
+- disabled rules (config `disable`) are dropped;
+- inline suppressions (`# aibom: ignore[RULE-ID] reason` on a line) and baseline entries
+  (matched by fingerprint: rule, path, member, arguments — never the line) are moved to
+  the suppressed list, which reports can still show;
+- severity overrides (config `[tool.aibom.severity]`) change a rule's severity;
+- a run fails when a reported finding is at or above `fail_on`, or, with `--strict`, when a
+  rule tagged "strict" fired (unknown pickle imports, incomplete analysis).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .config import Config
-from .model import Finding, Inventory, Severity
+from .model import Finding, Inventory, Severity, Suppression
 from .rules import get_rule
+
+STRICT_TAG = "strict"
 
 
 def severity_of(finding: Finding, config: Config) -> Severity:
@@ -18,14 +28,54 @@ def apply_policy(
     findings: list[Finding], inventory: Inventory, config: Config
 ) -> tuple[list[Finding], list[Finding]]:
     """Split findings into (reported, suppressed)."""
+    baseline = load_baseline(config.baseline) if config.baseline is not None else frozenset()
+    by_line = _suppressions_by_line(inventory.suppressions)
     kept: list[Finding] = []
     suppressed: list[Finding] = []
     for finding in findings:
         if finding.rule_id in config.disabled_rules:
             continue
-        kept.append(finding)
+        if _is_suppressed(finding, by_line) or finding.fingerprint in baseline:
+            suppressed.append(finding)
+        else:
+            kept.append(finding)
     return kept, suppressed
 
 
+def _suppressions_by_line(
+    suppressions: list[Suppression],
+) -> dict[tuple[str, int | None], list[Suppression]]:
+    table: dict[tuple[str, int | None], list[Suppression]] = {}
+    for item in suppressions:
+        table.setdefault((item.location.path, item.location.line), []).append(item)
+    return table
+
+
+def _is_suppressed(
+    finding: Finding, by_line: dict[tuple[str, int | None], list[Suppression]]
+) -> bool:
+    loc = finding.location
+    if loc.line is None:
+        return False
+    for item in by_line.get((loc.path, loc.line), ()):
+        if not item.rule_ids:
+            return True
+        rule = get_rule(finding.rule_id)
+        if rule.id in item.rule_ids or rule.slug in item.rule_ids:
+            return True
+    return False
+
+
 def fails(findings: list[Finding], config: Config) -> bool:
-    return any(severity_of(f, config) >= config.fail_on for f in findings)
+    for finding in findings:
+        if severity_of(finding, config) >= config.fail_on:
+            return True
+        if config.strict and STRICT_TAG in get_rule(finding.rule_id).tags:
+            return True
+    return False
+
+
+def load_baseline(path: Path) -> frozenset[str]:
+    from .baseline import read_baseline
+
+    return read_baseline(path)

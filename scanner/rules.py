@@ -1,4 +1,5 @@
-"""Rule metadata, loaded once from the `rules/rules_*.toml` files shipped as `aibom.rules`.
+"""Rule metadata, loaded once from the `rules/rules_*.toml` files (shipped as the data
+package `aibom.rule_data`: not `aibom.rules`, which would clash with this module).
 
 Each rule is declared exactly once:
 
@@ -68,7 +69,7 @@ class _Lenient(dict[str, Any]):
 
 def read_data_file(name: str) -> bytes:
     """The bytes of a data file shipped in `aibom.rules` (e.g. pickle_globals.toml)."""
-    return resources.files("aibom.rules").joinpath(name).read_bytes()
+    return resources.files("aibom.rule_data").joinpath(name).read_bytes()
 
 
 def load_data_toml(name: str) -> dict[str, Any]:
@@ -80,7 +81,7 @@ def all_rules() -> dict[str, Rule]:
     """Every rule by id, validated. Raises ValueError on a malformed rule file (a bug)."""
     rules: dict[str, Rule] = {}
     slugs: dict[str, str] = {}
-    folder = resources.files("aibom.rules")
+    folder = resources.files("aibom.rule_data")
     names = sorted(
         entry.name
         for entry in folder.iterdir()

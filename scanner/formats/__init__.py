@@ -1,4 +1,7 @@
-"""Renderers of findings: text (terminals), json (machines), sarif (code-scanning UIs)."""
+"""Renderers of findings: text (terminals), json (machines), sarif (code-scanning UIs).
+
+Each renderer is `render(result: ScanResult, *, color: bool = False) -> str`.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +17,8 @@ REGISTRY: dict[str, tuple[str, str]] = {
 }
 
 
-def render_report(result: ScanResult, fmt: str) -> str:
+def render_report(result: ScanResult, fmt: str, *, color: bool = False) -> str:
     module_name, function = REGISTRY[fmt]
     module = importlib.import_module(f"{__name__}.{module_name}")
-    text: str = getattr(module, function)(result)
+    text: str = getattr(module, function)(result, color=color)
     return text
