@@ -40,7 +40,7 @@ def _run(action: Callable[[], int], debug: bool) -> NoReturn:
         raise
     except click.ClickException:
         raise
-    except Exception as exc:  # noqa: BLE001 - last resort: a bug
+    except Exception as exc:  # last resort: a bug
         click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
         if debug:
             traceback.print_exc()
@@ -59,39 +59,99 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Write the AIBOM here; .json or .xml picks the format ('-' for stdout JSON).")
-@click.option("--spec-version", type=click.Choice(SPEC_VERSIONS), default="1.6",
-              show_default=True, help="CycloneDX specification version of the AIBOM.")
-@click.option("--env", "envs", multiple=True, type=click.Path(path_type=Path),
-              help="Also inventory an installed environment (virtualenv or site-packages).")
-@click.option("-r", "--requirements", "extra_files", multiple=True,
-              type=click.Path(path_type=Path),
-              help="A requirements file to read whatever its name (repeatable).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write the AIBOM here; .json or .xml picks the format ('-' for stdout JSON).",
+)
+@click.option(
+    "--spec-version",
+    type=click.Choice(SPEC_VERSIONS),
+    default="1.6",
+    show_default=True,
+    help="CycloneDX specification version of the AIBOM.",
+)
+@click.option(
+    "--env",
+    "envs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Also inventory an installed environment (virtualenv or site-packages).",
+)
+@click.option(
+    "-r",
+    "--requirements",
+    "extra_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A requirements file to read whatever its name (repeatable).",
+)
 @click.option("--exclude", multiple=True, help="Glob of paths to leave out (repeatable).")
-@click.option("--config", "config_file", type=click.Path(path_type=Path),
-              help="Config file (default: .aibom.toml or [tool.aibom] in pyproject.toml).")
-@click.option("--reproducible", is_flag=True, default=None,
-              help="Byte-identical AIBOM for identical input (also when SOURCE_DATE_EPOCH is set).")
-@click.option("--format", "report_format", type=click.Choice(["text", "json", "sarif"]),
-              default=None, help="Findings report format on stdout (default: text).")
-@click.option("--report", type=click.Path(path_type=Path),
-              help="Write the findings report to this file instead of stdout.")
-@click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
-              help="Lowest severity that fails the run (default: high).")
-@click.option("--strict", is_flag=True, default=None,
-              help="Unknown pickle imports and incomplete analysis fail too.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="Config file (default: .aibom.toml or [tool.aibom] in pyproject.toml).",
+)
+@click.option(
+    "--reproducible",
+    is_flag=True,
+    default=None,
+    help="Byte-identical AIBOM for identical input (also when SOURCE_DATE_EPOCH is set).",
+)
+@click.option(
+    "--format",
+    "report_format",
+    type=click.Choice(["text", "json", "sarif"]),
+    default=None,
+    help="Findings report format on stdout (default: text).",
+)
+@click.option(
+    "--report",
+    type=click.Path(path_type=Path),
+    help="Write the findings report to this file instead of stdout.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    default=None,
+    help="Lowest severity that fails the run (default: high).",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    default=None,
+    help="Unknown pickle imports and incomplete analysis fail too.",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings fail the policy.")
-@click.option("--online/--offline", default=None,
-              help="Look packages up on the index (hashes, yanked, existence, age).")
-@click.option("--audit", is_flag=True, default=None,
-              help="Look pinned packages up in a vulnerability service (network).")
-@click.option("--vuln-db", type=click.Path(path_type=Path), default=None,
-              help="Audit offline against a local OSV advisory database folder.")
-@click.option("--baseline", type=click.Path(path_type=Path),
-              help="Findings recorded in this baseline file do not fail the run.")
-@click.option("--write-baseline", type=click.Path(path_type=Path),
-              help="Record the current findings as the baseline file and exit 0.")
+@click.option(
+    "--online/--offline",
+    default=None,
+    help="Look packages up on the index (hashes, yanked, existence, age).",
+)
+@click.option(
+    "--audit",
+    is_flag=True,
+    default=None,
+    help="Look pinned packages up in a vulnerability service (network).",
+)
+@click.option(
+    "--vuln-db",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Audit offline against a local OSV advisory database folder.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    help="Findings recorded in this baseline file do not fail the run.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(path_type=Path),
+    help="Record the current findings as the baseline file and exit 0.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def scan(paths: tuple[Path, ...], debug: bool, **options: Any) -> None:
@@ -128,14 +188,23 @@ def verify(bom_file: Path, path: Path | None, report_format: str, debug: bool) -
 @main.command()
 @click.argument("old")
 @click.argument("new")
-@click.option("--format", "diff_format", type=click.Choice(["text", "markdown", "json"]),
-              default="text", show_default=True)
+@click.option(
+    "--format",
+    "diff_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+)
 @click.option("--fail-on", default="", help="Comma-separated change kinds that fail (exit 1).")
-@click.option("--repo", type=click.Path(path_type=Path),
-              help="OLD and NEW are git revisions of this repository: scan both and diff.")
+@click.option(
+    "--repo",
+    type=click.Path(path_type=Path),
+    help="OLD and NEW are git revisions of this repository: scan both and diff.",
+)
 @click.option("--debug", is_flag=True)
-def diff(old: str, new: str, diff_format: str, fail_on: str, repo: Path | None,
-         debug: bool) -> None:
+def diff(
+    old: str, new: str, diff_format: str, fail_on: str, repo: Path | None, debug: bool
+) -> None:
     """What changed in the supply chain between two AIBOMs (or two git revisions)."""
     from .diff_command import run_diff
 
@@ -154,8 +223,9 @@ def validate(files: tuple[Path, ...], debug: bool) -> None:
 
 @main.command()
 @click.argument("rule_id", required=False)
-@click.option("--format", "rules_format", type=click.Choice(["text", "markdown", "json"]),
-              default="text")
+@click.option(
+    "--format", "rules_format", type=click.Choice(["text", "markdown", "json"]), default="text"
+)
 def rules(rule_id: str | None, rules_format: str) -> None:
     """List every rule, or explain RULE_ID."""
     from .rules_command import run_rules

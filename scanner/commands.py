@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from .errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, InputError
 from .model import Severity
 from .policy import fails
 from .scan import ScanResult, scan
+from .walk import FileRef
 
 
 def build_config(paths: tuple[Path, ...], options: dict[str, Any]) -> Config:
@@ -29,10 +32,13 @@ def build_config(paths: tuple[Path, ...], options: dict[str, Any]) -> Config:
         "audit": options.get("audit"),
         "vuln_db": options.get("vuln_db"),
         "reproducible": options.get("reproducible"),
+        "baseline": options.get("baseline"),
     }
     for env in cli["envs"] or ():
         if not Path(env).exists():
-            raise InputError("environment not found", str(env), hint="give a virtualenv or site-packages folder")
+            raise InputError(
+                "environment not found", str(env), hint="give a virtualenv or site-packages folder"
+            )
     if options.get("fail_on"):
         cli["fail_on"] = Severity.parse(options["fail_on"])
     config = load_config(first, options.get("config_file"), **cli)
@@ -45,28 +51,90 @@ def build_config(paths: tuple[Path, ...], options: dict[str, Any]) -> Config:
 
 def run_scan(paths: tuple[Path, ...], options: dict[str, Any]) -> int:
     config = build_config(paths, options)
-    result = scan(config)
+    if options.get("write_baseline"):
+        config = config.replace(baseline=None)  # record every current finding
+    quiet = bool(options.get("quiet"))
+    progress = Progress(sys.stderr) if not quiet and _is_tty(sys.stderr) else None
+    result = scan(config, progress=progress.update if progress else None)
+    if progress is not None:
+        progress.close()
     output = options.get("output")
+    to_stdout = output is not None and str(output) == "-"
     if output is not None:
         from .bom import write_bom
 
         write_bom(result, output, options.get("spec_version") or "1.6")
     from .formats import render_report
 
-    report = render_report(result, options.get("report_format") or "text")
+    fmt = options.get("report_format") or "text"
     report_file = options.get("report")
     if report_file is not None:
-        Path(report_file).write_text(report, encoding="utf-8")
-    elif report and str(output) != "-":
-        sys.stdout.write(report)
-    if not options.get("quiet"):
+        text = render_report(result, fmt)
+        _write_text(Path(report_file), text)
+    elif not to_stdout:
+        sys.stdout.write(render_report(result, fmt, color=fmt == "text" and _use_color()))
+    if not quiet:
         sys.stderr.write(summary(result))
     if options.get("write_baseline"):
         from .baseline import write_baseline
 
         write_baseline(result, options["write_baseline"])
+        if not quiet:
+            sys.stderr.write(f"aibom: baseline written to {options['write_baseline']}\n")
         return EXIT_OK
     return exit_code(result, bool(options.get("exit_zero")))
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write report: {exc.strerror or exc}", str(path)) from None
+
+
+def _is_tty(stream: Any) -> bool:
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _use_color() -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return _is_tty(sys.stdout) and os.environ.get("TERM") != "dumb"
+
+
+class Progress:
+    """A one-line progress display on stderr (files analysed, bytes), shown only on a
+    terminal, only once the scan has taken more than half a second, at most 10 times a second."""
+
+    def __init__(self, stream: Any, delay: float = 0.5) -> None:
+        self.stream = stream
+        self.start = time.monotonic()
+        self.delay = delay
+        self.last = 0.0
+        self.files = 0
+        self.bytes = 0
+        self.shown = False
+        self.lock = threading.Lock()
+
+    def update(self, file: FileRef) -> None:
+        with self.lock:
+            self.files += 1
+            self.bytes += file.size
+            now = time.monotonic()
+            if now - self.start < self.delay or now - self.last < 0.1:
+                return
+            self.last = now
+            self.shown = True
+            mb = self.bytes / 1e6
+            self.stream.write(f"\r\x1b[Kscanning: {self.files} files, {mb:,.1f} MB read")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
 
 def exit_code(result: ScanResult, exit_zero: bool = False) -> int:
@@ -96,7 +164,7 @@ def summary(result: ScanResult) -> str:
         lines.append(f"  findings: {len(result.findings)} ({parts})")
     else:
         lines.append("  findings: none")
-    unreadable = [e for e in inv.errors]
+    unreadable = inv.errors
     if unreadable:
         lines.append(f"  could not read {len(unreadable)}:")
         lines.extend(f"    {e.location}: {e.reason}" for e in unreadable[:20])

@@ -233,5 +233,3 @@ def default_cache_dir(config: Config) -> Path:
         return config.cache_dir
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "aibom"
-
-

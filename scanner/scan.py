@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from . import analyzers, sources
@@ -66,7 +67,8 @@ def collect(config: Config, progress: Callable[[FileRef], None] | None = None) -
     for env in config.envs:
         collected_all.extend(_collect_env(env, config))
     for folder_analyzer in analyzers.get_folder_analyzers():
-        collected_all.extend(_safely(lambda: folder_analyzer(files, collected_all, config), "."))
+        found = _safely(partial(folder_analyzer, files, collected_all, config), ".")
+        collected_all.extend(found)
     inventory.add(collected_all)
     inventory.bytes_hashed = sum(a.size for a in inventory.artifacts if a.sha256)
     return inventory
@@ -111,7 +113,7 @@ def _safely(run: Callable[[], Collected], where: str) -> Collected:
         return Collected(errors=[ScanError(Location(where), "input nested too deeply")])
     except MemoryError:
         return Collected(errors=[ScanError(Location(where), "input too large to analyse")])
-    except Exception as exc:  # noqa: BLE001 - any failure on one file is that file's scan error
+    except Exception as exc:  # any failure on one file is that file's scan error
         reason = f"internal error while reading ({type(exc).__name__}: {exc})"
         return Collected(errors=[ScanError(Location(where), reason)])
 
