@@ -6,7 +6,6 @@ them, so `aibom check` (the pre-commit path) starts fast.
 
 from __future__ import annotations
 
-import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -163,9 +162,14 @@ def scan(paths: tuple[Path, ...], debug: bool, **options: Any) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--config", "config_file", type=click.Path(path_type=Path))
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="Config file (default: .aibom.toml or [tool.aibom] in ./pyproject.toml).",
+)
 @click.option("--models", is_flag=True, help="Check model files given (pre-commit model hook).")
-@click.option("--debug", is_flag=True)
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def check(files: tuple[Path, ...], config_file: Path | None, models: bool, debug: bool) -> None:
     """Fast checks on the given files only (the pre-commit hook): `file:line: RULE message`."""
     from .hook import run_check
@@ -176,8 +180,15 @@ def check(files: tuple[Path, ...], config_file: Path | None, models: bool, debug
 @main.command()
 @click.argument("bom_file", type=click.Path(path_type=Path))
 @click.argument("path", required=False, type=click.Path(path_type=Path))
-@click.option("--format", "report_format", type=click.Choice(["text", "json"]), default="text")
-@click.option("--debug", is_flag=True)
+@click.option(
+    "--format",
+    "report_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format on stdout.",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def verify(bom_file: Path, path: Path | None, report_format: str, debug: bool) -> None:
     """Re-hash every file BOM_FILE records under PATH (default: .); exit 0 only if all match."""
     from .verify import run_verify
@@ -213,7 +224,7 @@ def diff(
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--debug", is_flag=True)
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def validate(files: tuple[Path, ...], debug: bool) -> None:
     """Check CycloneDX files against the official schema of their spec version."""
     from .bom_validate import run_validate
@@ -237,16 +248,12 @@ def rules(rule_id: str | None, rules_format: str) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--index-url", default=None, help="Simple index to read hashes from.")
 @click.option("--dry-run", is_flag=True, help="Print the result instead of rewriting files.")
-@click.option("--debug", is_flag=True)
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def pin(files: tuple[Path, ...], index_url: str | None, dry_run: bool, debug: bool) -> None:
     """Rewrite requirements FILES with exact pins and --hash lines (network)."""
     from .pinning import run_pin
 
     _run(lambda: run_pin(files, index_url, dry_run), debug)
-
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "") not in {"", "0", "false", "no"}
 
 
 __all__ = ["EXIT_USAGE", "main"]
