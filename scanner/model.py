@@ -209,6 +209,11 @@ class ArtifactIssue:
     kind: str
     detail: str
     location: Location
+    args: tuple[tuple[str, str], ...] = ()  # structured values for the rule's message
+
+    @property
+    def arg_dict(self) -> dict[str, str]:
+        return dict(self.args)
 
 
 @dataclass(frozen=True)
