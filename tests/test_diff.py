@@ -1,0 +1,300 @@
+"""`aibom diff`: identity matching, every change kind, renderers (golden files), gate."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from aibom.bomread import parse_bom
+from aibom.cli import main
+from aibom.diff import CHANGE_KINDS, diff, purl_identity
+from aibom.diff_render import render
+from aibom.errors import InputError
+
+HERE = Path(__file__).resolve().parent.parent / "fixtures" / "diff"
+HAND = HERE / "handwritten"
+GOLDEN = HERE / "golden"
+UPDATE = os.environ.get("AIBOM_UPDATE_GOLDEN") == "1"
+
+
+def _bom(
+    components: list[dict[str, Any]],
+    deps: list[dict[str, Any]] | None = None,
+    vulns: list[dict[str, Any]] | None = None,
+) -> bytes:
+    doc = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "metadata": {"component": {"type": "application", "bom-ref": "root", "name": "p"}},
+        "components": components,
+        "dependencies": deps or [],
+        "vulnerabilities": vulns or [],
+    }
+    return json.dumps(doc).encode()
+
+
+def _kinds(old: bytes, new: bytes) -> list[tuple[str, str, str]]:
+    changes = diff(parse_bom(old, "old"), parse_bom(new, "new"), judge=_judge)
+    return [(c.kind, c.subject, c.detail) for c in changes.changes]
+
+
+def _judge(name: str) -> str:
+    return {"posix.system": "dangerous", "collections.OrderedDict": "safe"}.get(name, "unknown")
+
+
+def _lib(name: str, version: str | None, **extra: Any) -> dict[str, Any]:
+    purl = f"pkg:pypi/{name}" + (f"@{version}" if version else "")
+    comp = {"type": "library", "bom-ref": f"{name}@{version}", "name": name, "purl": purl}
+    if version:
+        comp["version"] = version
+    comp.update(extra)
+    return comp
+
+
+def _model(
+    path: str, sha: str, fmt: str, globals_: tuple[str, ...] = (), **props: str
+) -> dict[str, Any]:
+    properties = [{"name": "aibom:path", "value": path}, {"name": "aibom:format", "value": fmt}]
+    properties += [{"name": "aibom:pickle:global", "value": g} for g in globals_]
+    properties += [{"name": k, "value": v} for k, v in props.items()]
+    return {
+        "type": "machine-learning-model",
+        "bom-ref": f"file:{path}",
+        "name": path,
+        "hashes": [{"alg": "SHA-256", "content": sha}],
+        "properties": properties,
+    }
+
+
+def test_purl_identity_drops_version_qualifiers_and_subpath() -> None:
+    assert purl_identity("pkg:pypi/requests@2.31.0") == "pkg:pypi/requests"
+    assert purl_identity("pkg:pypi/x@1?vcs_url=git%2Bhttps://h/r.git#sub") == "pkg:pypi/x"
+    assert purl_identity("pkg:huggingface/acme/tiny@0123") == "pkg:huggingface/acme/tiny"
+
+
+def test_versions_pins_and_sources() -> None:
+    old = _bom(
+        [
+            _lib("a", "1.0"),
+            _lib("b", "2.0"),
+            _lib("c", "1.0+local"),
+            _lib("d", "1.0"),
+            _lib("e", "1.0"),
+        ]
+    )
+    new = _bom(
+        [
+            _lib("a", "1.1"),
+            _lib("b", "1.9"),
+            _lib("c", "1.0+other"),
+            _lib("d", None, properties=[{"name": "aibom:specifier", "value": ">=1.0"}]),
+            _lib("e", "1.0", purl="pkg:pypi/e@1.0?vcs_url=git%2Bhttps://github.com/x/e.git"),
+        ]
+    )
+    assert _kinds(old, new) == [
+        ("now-from-url", "e", "now installed from git%2Bhttps://github.com/x/e.git"),
+        ("pin-lost", "d", "1.0 -> >=1.0"),
+        ("downgraded", "b", "2.0 -> 1.9"),
+        ("upgraded", "a", "1.0 -> 1.1"),
+        ("version-changed", "c", "1.0+local -> 1.0+other"),
+    ]
+
+
+def test_same_version_new_hash_is_tampering_and_dropped_hashes() -> None:
+    h1 = {"alg": "SHA-256", "content": "11" * 32}
+    h2 = {"alg": "SHA-256", "content": "22" * 32}
+    dist = lambda *hs: [{"type": "distribution", "url": "https://x", "hashes": list(hs)}]  # noqa: E731
+    old = _bom(
+        [
+            _lib("a", "1.0", externalReferences=dist(h1)),
+            _lib("b", "1.0", externalReferences=dist(h1, h2)),
+        ]
+    )
+    new = _bom([_lib("a", "1.0", externalReferences=dist(h2)), _lib("b", "1.0")])
+    assert _kinds(old, new) == [
+        (
+            "hash-changed",
+            "a",
+            "hash changed at the same version: distribution sha-256 111111111111… -> 222222222222…",
+        ),
+        ("hashes-dropped", "b", "2 distribution hash(es) removed, 0 left"),
+    ]
+
+
+def test_licence_and_supplier_changes() -> None:
+    old = _bom([_lib("a", "1.0", licenses=[{"license": {"id": "MIT"}}], supplier={"name": "Acme"})])
+    new = _bom(
+        [_lib("a", "1.0", licenses=[{"expression": "GPL-3.0-only"}], supplier={"name": "Evil"})]
+    )
+    assert _kinds(old, new) == [
+        ("license-changed", "a", "licence MIT -> GPL-3.0-only"),
+        ("supplier-changed", "a", "supplier Acme -> Evil"),
+    ]
+
+
+def test_model_changes() -> None:
+    old = _bom(
+        [
+            _model(
+                "models/a.safetensors",
+                "aa" * 32,
+                "safetensors",
+                **{"aibom:dtypes": "F32", "cdx:ai-ml:model:parameter:count": "10"},
+            ),
+            _model("models/b.pt", "bb" * 32, "pytorch-zip", ("collections.OrderedDict",)),
+        ]
+    )
+    new = _bom(
+        [
+            _model(
+                "models/a.safetensors",
+                "cc" * 32,
+                "pickle",
+                ("posix.system",),
+                **{"aibom:dtypes": "BF16", "cdx:ai-ml:model:parameter:count": "12"},
+            ),
+            _model(
+                "models/b.pt", "bb" * 32, "pytorch-zip", ("collections.OrderedDict", "mylib.Head")
+            ),
+            _model("models/c.pkl", "dd" * 32, "pickle", ("posix.system",)),
+        ]
+    )
+    assert _kinds(old, new) == [
+        (
+            "hash-changed",
+            "models/a.safetensors",
+            "content changed at the same version: sha-256 aaaaaaaaaaaa… -> cccccccccccc…",
+        ),
+        ("unsafe-format", "models/a.safetensors", "safetensors -> pickle (pickle-based)"),
+        ("new-dangerous-import", "models/a.safetensors", "imports posix.system"),
+        ("new-dangerous-import", "models/c.pkl", "imports posix.system"),
+        ("new-unknown-import", "models/b.pt", "imports mylib.Head"),
+        ("new-pickle-file", "models/c.pkl", "new pickle file"),
+        ("added", "models/c.pkl", "added"),
+        ("format-changed", "models/a.safetensors", "format safetensors -> pickle"),
+        ("parameters-changed", "models/a.safetensors", "parameters 10 -> 12"),
+        ("dtype-changed", "models/a.safetensors", "dtypes F32 -> BF16"),
+    ]
+
+
+def test_findings_and_vulnerabilities() -> None:
+    def finding(fp: str, rule: str, sev: str) -> dict[str, Any]:
+        return {
+            "bom-ref": f"finding:{fp}",
+            "id": rule,
+            "source": {"name": "aibom"},
+            "ratings": [{"severity": sev}],
+            "description": f"{rule} message",
+            "affects": [{"ref": "a@1.0"}],
+            "properties": [
+                {"name": "aibom:fingerprint", "value": fp},
+                {"name": "aibom:location", "value": "requirements.txt:3"},
+            ],
+        }
+
+    vuln = {
+        "id": "PYSEC-1",
+        "source": {"name": "OSV"},
+        "ratings": [{"severity": "high"}],
+        "description": "bad",
+        "affects": [{"ref": "a@1.0"}],
+    }
+    old = _bom([_lib("a", "1.0")], vulns=[finding("f1", "AIB101", "high")])
+    new = _bom([_lib("a", "1.0")], vulns=[finding("f2", "AIB201", "critical"), vuln])
+    changes = diff(parse_bom(old, "o"), parse_bom(new, "n"), judge=_judge)
+    assert [(c.kind, c.subject, c.detail, c.severity) for c in changes.changes] == [
+        ("new-finding", "requirements.txt:3", "AIB201: AIB201 message", "critical"),
+        ("new-vulnerability", "a", "PYSEC-1: bad", "high"),
+        ("resolved-finding", "requirements.txt:3", "AIB101: AIB101 message", "high"),
+    ]
+    assert [c.kind for c in changes.matching(["new-critical"])] == ["new-finding"]
+    assert [c.kind for c in changes.matching(["new-high"])] == ["new-finding", "new-vulnerability"]
+    assert changes.matching(["downgraded"]) == []
+
+
+def test_graph_changes_with_the_path_of_a_new_transitive_dependency() -> None:
+    comps = [_lib("a", "1"), _lib("b", "1"), _lib("c", "1")]
+    old = _bom(
+        comps[:2], [{"ref": "root", "dependsOn": ["a@1"]}, {"ref": "a@1", "dependsOn": ["b@1"]}]
+    )
+    new = _bom(
+        comps,
+        [
+            {"ref": "root", "dependsOn": ["a@1"]},
+            {"ref": "a@1", "dependsOn": ["b@1"]},
+            {"ref": "b@1", "dependsOn": ["c@1"]},
+        ],
+    )
+    assert _kinds(old, new) == [
+        ("added", "c", "added"),
+        ("new-transitive", "c", "pulled in by (project) -> a -> b -> c"),
+        ("edge-added", "b", "now depends on c"),
+    ]
+
+
+def test_every_kind_is_documented() -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "diff.md").read_text()
+    assert [k for k in CHANGE_KINDS if f"`{k}`" not in docs] == []
+
+
+def test_json_and_xml_inputs_give_the_same_changes() -> None:
+    old = parse_bom((HAND / "old.cdx.json").read_bytes(), "old")
+    from_json = diff(old, parse_bom((HAND / "new.cdx.json").read_bytes(), "new"))
+    from_xml = diff(old, parse_bom((HAND / "new.cdx.xml").read_bytes(), "new"))
+    assert from_json.changes == from_xml.changes
+    assert [c.kind for c in from_json.changes] == [
+        "hash-changed",
+        "downgraded",
+        "added",
+        "upgraded",
+        "new-transitive",
+        "edge-added",
+    ]
+
+
+@pytest.mark.parametrize("fmt,suffix", [("text", "txt"), ("markdown", "md"), ("json", "json")])
+def test_golden_outputs(fmt: str, suffix: str) -> None:
+    old = parse_bom((HAND / "old.cdx.json").read_bytes(), "old.cdx.json")
+    new = parse_bom((HAND / "new.cdx.json").read_bytes(), "new.cdx.json")
+    changes = diff(old, new)
+    text = render(changes, fmt, changes.matching(["hash-changed"]))
+    golden = GOLDEN / f"handwritten.{suffix}"
+    if UPDATE:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'{"spdxVersion": "SPDX-2.3"}', 'not a CycloneDX document: no "bomFormat": "CycloneDX"'),
+        (b"{not json", "invalid JSON at line 1"),
+        (b"<html></html>", "not a CycloneDX document: the root element is not a CycloneDX <bom>"),
+        (b"hello", "not a CycloneDX document (neither JSON nor XML)"),
+        (b'<!DOCTYPE x [<!ENTITY a "b">]><bom/>', "XML with a DOCTYPE or entities is refused"),
+        (b"\xff\xfe\x00", "not UTF-8 text"),
+    ],
+)
+def test_bad_inputs_are_clear_errors(data: bytes, message: str) -> None:
+    with pytest.raises(InputError) as info:
+        parse_bom(data, "x")
+    assert info.value.what.startswith(message)
+
+
+def test_cli_exit_codes() -> None:
+    runner = CliRunner()
+    old, new = str(HAND / "old.cdx.json"), str(HAND / "new.cdx.json")
+    assert runner.invoke(main, ["diff", old, new]).exit_code == 0
+    failed = runner.invoke(main, ["diff", old, new, "--fail-on", "hash-changed,downgraded"])
+    assert failed.exit_code == 1
+    assert "FAILED: 2 change(s) matched --fail-on (downgraded, hash-changed)" in failed.stdout
+    assert runner.invoke(main, ["diff", old, new, "--fail-on", "upgraded-ish"]).exit_code == 2
+    missing = runner.invoke(main, ["diff", old, str(HAND / "nope.json")])
+    assert missing.exit_code == 2
+    assert "error: file not found" in missing.stderr
