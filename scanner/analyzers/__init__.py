@@ -36,6 +36,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "onnx": ("onnx", "analyze_file"),
     "hdf5": ("keras", "analyze_file"),
     "unknown-model": ("unknown", "analyze_file"),
+    "lfs-pointer": ("lfs", "analyze_file"),
 }
 
 

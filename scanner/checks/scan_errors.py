@@ -17,6 +17,15 @@ def scan_error_findings(inventory: Inventory, config: Config) -> Iterator[Findin
             yield Finding.make("AIB902", Location(artifact.path), reason=reason)
 
 
+def lfs_pointer_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
+    for artifact in inventory.artifacts:
+        if artifact.format == "lfs-pointer" and not artifact.incomplete:
+            yield Finding.make(
+                "AIB903", Location(artifact.path), size=artifact.size, oid=artifact.sha256
+            )
+
+
 CHECKS: tuple[Check, ...] = (
     Check(frozenset({"AIB901", "AIB902"}), scan_error_findings, "scan errors"),
+    Check(frozenset({"AIB903"}), lfs_pointer_findings, "Git LFS pointers"),
 )
