@@ -238,6 +238,8 @@ class Vulnerability:
     description: str = ""
     source: str = ""  # "osv", "pypi", "local:<path>"
     url: str | None = None
+    severity: str | None = None  # "critical", "high", "medium", "low" when the advisory rates it
+    cvss: str | None = None  # the CVSS vector the severity came from, when there is one
 
 
 @dataclass(frozen=True)
