@@ -224,8 +224,12 @@ def analyze_file(file: FileRef, fmt: str, config: Config) -> Collected:
     for reason in parsed.limits:
         artifact.incomplete.append(reason)
     for key, template in sorted(parsed.templates.items()):
-        for detail in template_problems(template):
-            artifact.issues.append(ArtifactIssue("gguf:chat-template", f"{key}: {detail}", loc))
+        problems = template_problems(template)
+        if problems:
+            detail = f"{key} " + "; ".join(problems)
+            artifact.issues.append(
+                ArtifactIssue("gguf:chat-template", detail, loc, (("key", key),))
+            )
     return Collected(artifacts=[artifact])
 
 

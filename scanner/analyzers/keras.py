@@ -242,18 +242,22 @@ def _load_json(raw: bytes, what: str) -> Any:
         ) from None
 
 
-def _objects(node: Any, depth: int = 0) -> Iterator[tuple[dict[str, Any], int]]:
-    """Every JSON object in the config, depth-first, with its depth."""
-    stack: list[tuple[Any, int]] = [(node, depth)]
+def _objects(node: Any) -> Iterator[tuple[dict[str, Any], str | None]]:
+    """Every JSON object in the config, depth-first, with the key it sits under (for an
+    object in a list: the list's key)."""
+    stack: list[tuple[Any, int, str | None]] = [(node, 0, None)]
     while stack:
-        item, level = stack.pop()
+        item, level, key = stack.pop()
         if level > MAX_DEPTH:
             raise KerasConfigError(f"config nested deeper than {MAX_DEPTH} levels")
         if isinstance(item, dict):
-            yield item, level
-            stack.extend((v, level + 1) for v in reversed(list(item.values())))
+            yield item, key
+            stack.extend((v, level + 1, k) for k, v in reversed(list(item.items())))
         elif isinstance(item, list):
-            stack.extend((v, level + 1) for v in reversed(item))
+            stack.extend((v, level + 1, key) for v in reversed(item))
+
+
+LAYER_KEYS = frozenset({"layers", "layer", "forward_layer", "backward_layer", "cell", "cells"})
 
 
 def _is_keras_module(module: str) -> bool:
@@ -275,16 +279,12 @@ def walk_config(artifact: Artifact, model_config: Any, loc: Location) -> None:
     dangerous: set[tuple[str, str]] = set()
     layer_count = 0
     try:
-        for obj, _depth in _objects(model_config):
+        for obj, key in _objects(model_config):
             class_name = obj.get("class_name")
             if not isinstance(class_name, str):
                 continue
             cfg = obj.get("config")
-            if (
-                isinstance(cfg, dict)
-                and ("name" in cfg or "trainable" in cfg)
-                and ("inbound_nodes" in obj or "build_config" in obj or "name" in obj)
-            ):
+            if key in LAYER_KEYS:
                 layer_count += 1
                 layer_classes.add(class_name)
             if class_name == "Lambda":

@@ -1,0 +1,525 @@
+"""Hugging Face model folders: one folder artifact per model, with identity and model card.
+
+A folder is a model folder when it holds a `config.json` naming a `model_type` or
+`architectures` (or a diffusers `_class_name`), when it holds weight artifacts and a model
+card (`README.md` with YAML front matter), or when it is a snapshot of the hub cache
+(`models--org--name/snapshots/<commit>/`). For each one this records:
+
+- identity: `org/name` (hub cache layout, or a `_name_or_path` of that shape), the commit
+  (snapshot folder name, or `.cache/huggingface/download/*.metadata` of a `local_dir`
+  download) and `pkg:huggingface/org/name@<commit>`;
+- `config.json` facts (architecture, model type, dtype, sizes) and the model card front
+  matter (licence, datasets, base model, pipeline tag, languages) as CycloneDX properties
+  and a `modelCard`;
+- weight index files: every shard present, no weight file the index does not list;
+- `auto_map` in `config.json` / `tokenizer_config.json` (custom code needed), and the
+  Python files themselves, read with `ast` by `remote_code`;
+- `parent` on every artifact inside the folder, and a `file` artifact (with SHA-256) for each
+  side file of the folder (configs, tokenizer files, the card, the Python files).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from ..config import Config
+from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, Location, ScanError
+from ..walk import FileRef
+from . import remote_code
+from .safetensors_files import hash_into
+
+MAX_JSON = 16 * 1024 * 1024
+MAX_CARD = 1024 * 1024
+MAX_FRONT_MATTER = 256 * 1024
+MAX_LIST = 200
+HUB_SNAPSHOT = re.compile(r"(?:^|/)models--([^/]+?)--([^/]+)/snapshots/([^/]+)$")
+COMMIT = re.compile(r"^[0-9a-f]{40}$")
+REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
+INDEX_SUFFIX = ".index.json"
+WEIGHT_SUFFIXES = (
+    ".safetensors",
+    ".bin",
+    ".pt",
+    ".pth",
+    ".ckpt",
+    ".h5",
+    ".msgpack",
+    ".gguf",
+    ".onnx",
+    ".pkl",
+    ".joblib",
+    ".npz",
+)
+CUSTOM_CODE_CONFIGS = (
+    "config.json",
+    "tokenizer_config.json",
+    "processor_config.json",
+    "preprocessor_config.json",
+    "feature_extractor_config.json",
+    "image_processor_config.json",
+)
+# config.json key(s) -> reserved CycloneDX hyperparameter name
+HYPERPARAMETERS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("max_position_embeddings", "n_positions", "max_seq_len", "seq_length"), "context_length"),
+    (("hidden_size", "d_model", "n_embd", "dim"), "hidden_size"),
+    (("num_hidden_layers", "n_layer", "num_layers", "n_layers"), "num_hidden_layers"),
+    (("vocab_size",), "vocab_size"),
+)
+
+
+@dataclass
+class _Folder:
+    rel: str  # "" for the scan root
+    files: list[FileRef] = field(default_factory=list)  # anywhere below the folder
+    config: dict[str, Any] | None = None
+    card: dict[str, Any] | None = None
+    repo: str | None = None
+    commit: str | None = None
+
+    def path(self, name: str) -> str:
+        return f"{self.rel}/{name}" if self.rel else name
+
+    def local(self, ref: FileRef) -> str:
+        return ref.rel[len(self.rel) + 1 :] if self.rel else ref.rel
+
+
+def analyze_folders(files: list[FileRef], collected: Collected, config: Config) -> Collected:
+    out = Collected()
+    by_folder: dict[str, list[FileRef]] = {}
+    for ref in files:
+        by_folder.setdefault(posixpath.dirname(ref.rel), []).append(ref)
+    weight_folders = {posixpath.dirname(a.path) for a in collected.artifacts}
+    folders: list[_Folder] = []
+    for rel in sorted(by_folder):
+        folder = _recognise(rel, by_folder, weight_folders, out)
+        if folder is not None:
+            folders.append(folder)
+    if not folders:
+        return out
+    # attach every walked file to its innermost model folder
+    roots = sorted((f.rel for f in folders), key=len, reverse=True)
+    owner: dict[str, _Folder] = {f.rel: f for f in folders}
+    for ref in files:
+        home = _innermost(ref.rel, roots)
+        if home is not None:
+            owner[home].files.append(ref)
+    artifacts_by_path = {a.path: a for a in collected.artifacts}
+    for folder in folders:
+        out.artifacts.extend(_build(folder, artifacts_by_path, roots, out))
+    return out
+
+
+def _innermost(rel: str, roots: list[str]) -> str | None:
+    for root in roots:  # longest first
+        if root == "" or rel.startswith(root + "/"):
+            return root
+    return None
+
+
+def _recognise(
+    rel: str, by_folder: dict[str, list[FileRef]], weight_folders: set[str], out: Collected
+) -> _Folder | None:
+    names = {posixpath.basename(f.rel): f for f in by_folder[rel]}
+    folder = _Folder(rel)
+    hub = HUB_SNAPSHOT.search(rel)
+    if "config.json" in names:
+        data = _load_json(names["config.json"], out)
+        if isinstance(data, dict):
+            folder.config = data
+    if "README.md" in names:
+        folder.card = _load_card(names["README.md"], out)
+    is_model_config = folder.config is not None and any(
+        key in folder.config for key in ("model_type", "architectures", "_class_name")
+    )
+    has_weights = rel in weight_folders or any(n.endswith(WEIGHT_SUFFIXES) for n in names)
+    if not (hub or is_model_config or (has_weights and folder.card)):
+        return None
+    if hub:
+        folder.repo = f"{hub.group(1)}/{hub.group(2)}"
+        if COMMIT.match(hub.group(3).lower()):
+            folder.commit = hub.group(3).lower()
+    if folder.repo is None and folder.config is not None:
+        name_or_path = folder.config.get("_name_or_path")
+        if isinstance(name_or_path, str) and REPO_ID.match(name_or_path):
+            folder.repo = name_or_path
+    if folder.commit is None:
+        folder.commit = _local_dir_commit(by_folder.get(folder.path(".cache/huggingface/download")))
+    return folder
+
+
+def _local_dir_commit(refs: list[FileRef] | None) -> str | None:
+    """`hf download --local-dir` writes `<file>.metadata`: commit, etag, timestamp lines."""
+    for ref in sorted(refs or [], key=lambda r: r.rel):
+        if not ref.rel.endswith(".metadata"):
+            continue
+        try:
+            with ref.path.open("rb") as fh:
+                first = fh.read(128).split(b"\n", 1)[0].decode("ascii", "replace").strip()
+        except OSError:
+            continue
+        if COMMIT.match(first):
+            return first
+    return None
+
+
+def _load_json(ref: FileRef, out: Collected) -> Any:
+    if ref.size > MAX_JSON:
+        out.errors.append(ScanError(Location(ref.rel), f"larger than {MAX_JSON} bytes: not read"))
+        return None
+    try:
+        raw = ref.path.read_bytes()
+    except OSError as exc:
+        out.errors.append(ScanError(Location(ref.rel), f"cannot read: {exc.strerror or exc}"))
+        return None
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        out.errors.append(ScanError(Location(ref.rel), f"not UTF-8 (byte {exc.start})"))
+    except RecursionError:
+        out.errors.append(ScanError(Location(ref.rel), "JSON nested too deeply"))
+    except json.JSONDecodeError as exc:
+        out.errors.append(
+            ScanError(
+                Location(ref.rel, exc.lineno), f"invalid JSON: {exc.msg} (column {exc.colno})"
+            )
+        )
+    return None
+
+
+def _load_card(ref: FileRef, out: Collected) -> dict[str, Any] | None:
+    """The YAML front matter of a model card, or None when it has none."""
+    try:
+        with ref.path.open("rb") as fh:
+            raw = fh.read(MAX_CARD)
+    except OSError as exc:
+        out.errors.append(ScanError(Location(ref.rel), f"cannot read: {exc.strerror or exc}"))
+        return None
+    text = raw.decode("utf-8-sig", "replace")
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        return None
+    end = next((i for i, line in enumerate(lines) if i and line.strip() == "---"), None)
+    if end is None:
+        out.errors.append(ScanError(Location(ref.rel, 1), "model card front matter is not closed"))
+        return None
+    front = "\n".join(lines[1:end])
+    if len(front) > MAX_FRONT_MATTER:
+        out.errors.append(
+            ScanError(Location(ref.rel, 1), f"front matter larger than {MAX_FRONT_MATTER} bytes")
+        )
+        return None
+    try:
+        data = yaml.safe_load(front)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        out.errors.append(
+            ScanError(Location(ref.rel, line), f"invalid YAML front matter: {problem}")
+        )
+        return None
+    except RecursionError:
+        out.errors.append(ScanError(Location(ref.rel, 1), "front matter nested too deeply"))
+        return None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        out.errors.append(ScanError(Location(ref.rel, 2), "front matter is not a mapping"))
+        return None
+    return data
+
+
+def _strings(value: Any) -> list[str]:
+    """A card field that may be a string or a list of strings, bounded."""
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    if isinstance(value, list):
+        return [v for v in value[:MAX_LIST] if isinstance(v, str) and v.strip()]
+    return []
+
+
+def _build(
+    folder: _Folder, artifacts: dict[str, Artifact], roots: list[str], out: Collected
+) -> list[Artifact]:
+    shown = folder.rel or "."
+    total = sum(f.size for f in folder.files)
+    model = Artifact(path=shown, format="huggingface", size=total, kind=ComponentKind.MODEL)
+    if folder.repo:
+        model.name = folder.repo
+    if folder.commit:
+        model.version = folder.commit
+        if folder.repo:
+            model.purl = f"pkg:huggingface/{folder.repo}@{folder.commit}"
+    facts: dict[str, Any] = {}
+    if folder.repo:
+        facts["repo"] = folder.repo
+    if folder.commit:
+        facts["commit"] = folder.commit
+    _config_facts(folder, model, facts)
+    _card_facts(folder, model, facts)
+    new: list[Artifact] = [model]
+    direct = {folder.local(f): f for f in folder.files if "/" not in folder.local(f)}
+    inside = [a for p, a in artifacts.items() if _innermost(p, roots) == folder.rel]
+    for artifact in inside:
+        artifact.parent = shown
+        if model.purl and "/" not in artifact.path[len(folder.rel) + 1 :]:
+            artifact.purl = f"{model.purl}#{posixpath.basename(artifact.path)}"
+    _check_indexes(folder, direct, artifacts, model, facts, out)
+    _custom_code(folder, direct, model, facts, out)
+    known = set(artifacts)
+    python_imports: set[str] = set()
+    python_files: list[str] = []
+    for ref in sorted(folder.files, key=lambda f: f.rel):
+        if ref.rel in known or _innermost(ref.rel, roots) != folder.rel:
+            continue
+        local = folder.local(ref)
+        if local.startswith(".cache/"):
+            continue
+        side = Artifact(path=ref.rel, format=_side_format(local), size=ref.size)
+        side.kind = ComponentKind.FILE
+        side.parent = shown
+        if model.purl and "/" not in local:
+            side.purl = f"{model.purl}#{local}"
+        hash_into(side, ref.path)
+        if local.endswith(".py"):
+            python_files.append(local)
+            _python(ref, side, python_imports, out)
+        new.append(side)
+    if python_files:
+        facts["python_files"] = python_files
+        facts["python_imports"] = sorted(python_imports)
+        model.properties["aibom:hf:python-imports"] = ",".join(sorted(python_imports))
+    counts = [a.facts.get("parameters") for a in inside if a.kind != ComponentKind.FILE]
+    if counts and all(isinstance(c, int) for c in counts) and "shards" in facts:
+        model.properties["cdx:ai-ml:model:parameter:count"] = str(sum(counts))  # type: ignore[arg-type]
+    elif len(counts) == 1 and isinstance(counts[0], int):
+        model.properties["cdx:ai-ml:model:parameter:count"] = str(counts[0])
+    facts["weights"] = sorted(a.path for a in inside if a.kind != ComponentKind.FILE)
+    model.facts.update(facts)
+    return new
+
+
+def _side_format(local: str) -> str:
+    suffix = posixpath.splitext(local)[1].lower()
+    return {
+        ".py": "python",
+        ".json": "json",
+        ".md": "markdown",
+        ".txt": "text",
+        ".yaml": "yaml",
+        ".yml": "yaml",
+        ".jinja": "jinja",
+        ".tiktoken": "text",
+    }.get(suffix, "file")
+
+
+def _config_facts(folder: _Folder, model: Artifact, facts: dict[str, Any]) -> None:
+    cfg = folder.config
+    if cfg is None:
+        return
+    props = model.properties
+    model_type = cfg.get("model_type")
+    if isinstance(model_type, str):
+        facts["model_type"] = model_type
+        props["aibom:hf:model_type"] = model_type
+    archs = _strings(cfg.get("architectures"))
+    if archs:
+        facts["architectures"] = archs
+        props["aibom:hf:architectures"] = ",".join(archs)
+    dtype = cfg.get("torch_dtype", cfg.get("dtype"))
+    if isinstance(dtype, str):
+        facts["torch_dtype"] = dtype
+        props["aibom:hf:torch_dtype"] = dtype
+    for keys, name in HYPERPARAMETERS:
+        for key in keys:
+            value = cfg.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                facts[name] = value
+                props[f"cdx:ai-ml:model:hyperparameter:{name}"] = str(value)
+                break
+    version = cfg.get("transformers_version")
+    if isinstance(version, str):
+        facts["transformers_version"] = version
+        props["aibom:hf:transformers_version"] = version
+        model.framework = "transformers"
+    if isinstance(cfg.get("_diffusers_version"), str):
+        model.framework = "diffusers"
+        facts["diffusers_class"] = str(cfg.get("_class_name"))
+
+
+def _card_facts(folder: _Folder, model: Artifact, facts: dict[str, Any]) -> None:
+    card = folder.card or {}
+    props = model.properties
+    licenses = _strings(card.get("license"))
+    if licenses == ["other"] and _strings(card.get("license_name")):
+        licenses = _strings(card.get("license_name"))
+    model.licenses.extend(licenses)
+    if licenses:
+        facts["license"] = licenses
+    datasets = _strings(card.get("datasets"))
+    base = _strings(card.get("base_model"))
+    languages = _strings(card.get("language"))
+    task = card.get("pipeline_tag")
+    library = card.get("library_name")
+    if datasets:
+        facts["datasets"] = datasets
+    if base:
+        facts["base_model"] = base
+        props["aibom:base-model"] = ",".join(base)
+    if languages:
+        facts["languages"] = languages
+        props["cdx:ai-ml:model:languages"] = ",".join(languages)
+    if isinstance(task, str) and task:
+        facts["pipeline_tag"] = task
+    if isinstance(library, str) and library:
+        facts["library_name"] = library
+        model.framework = model.framework or library
+    params: dict[str, Any] = {}
+    if isinstance(task, str) and task:
+        params["task"] = task
+    family = facts.get("model_type")
+    if family:
+        params["architectureFamily"] = family
+    archs = facts.get("architectures")
+    if archs:
+        params["modelArchitecture"] = archs[0]
+    if datasets:
+        params["datasets"] = [
+            {
+                "type": "dataset",
+                "name": name,
+                "contents": {"url": f"https://huggingface.co/datasets/{name}"},
+            }
+            if REPO_ID.match(name) or re.match(r"^[\w.-]+$", name)
+            else {"type": "dataset", "name": name}
+            for name in datasets
+        ]
+    if params:
+        card_json: dict[str, Any] = {"modelParameters": params}
+        card_props = [{"name": "aibom:base-model", "value": b} for b in base]
+        if card_props:
+            card_json["properties"] = card_props
+        model.model_card = card_json
+
+
+def _check_indexes(
+    folder: _Folder,
+    direct: dict[str, FileRef],
+    artifacts: dict[str, Artifact],
+    model: Artifact,
+    facts: dict[str, Any],
+    out: Collected,
+) -> None:
+    all_shards: list[str] = []
+    for name in sorted(direct):
+        if not name.endswith(INDEX_SUFFIX):
+            continue
+        ref = direct[name]
+        data = _load_json(ref, out)
+        if data is None:
+            model.incomplete.append(f"{name} could not be read: shards not checked")
+            continue
+        weight_map = data.get("weight_map") if isinstance(data, dict) else None
+        if not isinstance(weight_map, dict) or not all(
+            isinstance(v, str) for v in weight_map.values()
+        ):
+            out.errors.append(ScanError(Location(ref.rel), "index has no valid weight_map"))
+            model.incomplete.append(f"{name} has no valid weight_map: shards not checked")
+            continue
+        shards = sorted(set(weight_map.values()))
+        all_shards.extend(shards)
+        for shard in shards:
+            normal = posixpath.normpath(shard)
+            present = normal in direct or (
+                not normal.startswith("../")
+                and folder.path(normal) in {f.rel for f in folder.files}
+            )
+            if not present:
+                model.issues.append(
+                    ArtifactIssue(
+                        "hf:missing-shard",
+                        f"{name} lists {shard}",
+                        Location(ref.rel),
+                        (("index", name), ("shard", shard)),
+                    )
+                )
+                continue
+            artifact = artifacts.get(folder.path(normal))
+            if artifact is not None and len(shards) > 1:
+                artifact.kind = ComponentKind.DATA
+        family = name[: -len(INDEX_SUFFIX)]
+        suffix = posixpath.splitext(family)[1]
+        listed = {posixpath.normpath(s) for s in shards}
+        for other in sorted(direct):
+            if other.endswith(suffix) and other not in listed and suffix:
+                model.issues.append(
+                    ArtifactIssue(
+                        "hf:unindexed-weight",
+                        f"{other} is not listed in {name}",
+                        Location(folder.path(other)),
+                        (("index", name), ("file", other)),
+                    )
+                )
+    if all_shards:
+        facts["shards"] = sorted(set(all_shards))
+
+
+def _custom_code(
+    folder: _Folder,
+    direct: dict[str, FileRef],
+    model: Artifact,
+    facts: dict[str, Any],
+    out: Collected,
+) -> None:
+    custom: dict[str, dict[str, str]] = {}
+    for name in CUSTOM_CODE_CONFIGS:
+        if name not in direct:
+            continue
+        data = folder.config if name == "config.json" else _load_json(direct[name], out)
+        if not isinstance(data, dict):
+            continue
+        auto_map = data.get("auto_map")
+        if not isinstance(auto_map, dict) or not auto_map:
+            continue
+        mapping: dict[str, str] = {}
+        for auto_class, target in list(auto_map.items())[:MAX_LIST]:
+            refs = [t for t in (target if isinstance(target, list) else [target]) if t]
+            mapping[str(auto_class)] = ", ".join(str(t) for t in refs)
+        custom[name] = mapping
+        classes = ", ".join(f"{k} -> {v}" for k, v in sorted(mapping.items()))
+        other_repos = sorted(
+            {v.split("--", 1)[0] for vs in mapping.values() for v in vs.split(", ") if "--" in v}
+        )
+        detail = classes + (f" (code from {', '.join(other_repos)})" if other_repos else "")
+        model.issues.append(
+            ArtifactIssue(
+                "hf:custom-code",
+                detail,
+                Location(folder.path(name)),
+                (("file", name), ("classes", detail)),
+            )
+        )
+    if custom:
+        facts["auto_map"] = custom
+        model.properties["aibom:hf:trust-remote-code"] = "required"
+
+
+def _python(ref: FileRef, side: Artifact, imports: set[str], out: Collected) -> None:
+    try:
+        with ref.path.open("rb") as fh:
+            source = fh.read(remote_code.MAX_SOURCE + 1)
+    except OSError as exc:
+        out.errors.append(ScanError(Location(ref.rel), f"cannot read: {exc.strerror or exc}"))
+        side.incomplete.append("cannot read the Python file")
+        return
+    result = remote_code.analyze_source(source, ref.rel)
+    side.issues.extend(result.issues)
+    out.errors.extend(result.errors)  # a file that could not be parsed: AIB901, fail closed
+    side.facts["imports"] = result.imports
+    imports.update(result.imports)

@@ -1,0 +1,562 @@
+"""The Python files a model folder ships: what `trust_remote_code=True` would import and run.
+
+Read with `ast`, never imported. Every call is resolved through the file's imports
+(`import subprocess as sp` -> `sp.run` is `subprocess.run`; `getattr(os, "system")` is
+`os.system`) and judged against a small table of behaviours no modelling code needs: running
+commands, evaluating strings, importing modules named at run time, opening network
+connections, touching files outside the model folder, deleting trees, unpickling, loading
+native code.
+
+Where a call sits decides how sure we are that it runs when the model is loaded:
+- load time: module level (including decorators, default values and base classes), class
+  bodies, constructors (`__init__`, `__new__`, `post_init`, `from_pretrained`, ... see
+  `CONSTRUCTION`), and every function those call by name (`helper()`, `self.method()`,
+  `Class.method()`), transitively: issue kind `remote-code:<what>`;
+- elsewhere (a method that runs only if something calls it): `remote-code-later:<what>`.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import deque
+from dataclasses import dataclass, field
+
+from ..model import ArtifactIssue, Location, ScanError
+
+MAX_SOURCE = 5 * 1024 * 1024
+MAX_SNIPPET = 160
+
+# methods that run when a model, config or tokenizer is constructed or loaded
+CONSTRUCTION = frozenset(
+    {
+        "__init__",
+        "__new__",
+        "__post_init__",
+        "__init_subclass__",
+        "__set_name__",
+        "__class_getitem__",
+        "post_init",
+        "from_pretrained",
+        "from_config",
+        "_from_config",
+        "_init_weights",
+        "init_weights",
+        "_initialize_weights",
+        "tie_weights",
+        "_load_pretrained_model",
+        "register_for_auto_class",
+    }
+)
+
+WHAT_TEXT = {
+    "command": "runs a command",
+    "eval": "evaluates a string as code",
+    "dynamic-import": "imports a module chosen at run time",
+    "code-loading": "loads Python code from a file",
+    "network": "opens a network connection",
+    "file-outside": "touches a file outside the model folder",
+    "delete": "deletes a folder tree",
+    "deserialize": "deserialises pickle or marshal data",
+    "native-code": "loads native code",
+    "package-install": "installs packages",
+    "dynamic-attribute": "looks up a function of a system module by a computed name",
+}
+# modules whose functions must not be picked by a computed name (getattr(os, name))
+SYSTEM_MODULES = frozenset(
+    {"os", "posix", "nt", "subprocess", "builtins", "sys", "socket", "ctypes", "pickle"}
+    | {"marshal", "importlib", "shutil", "pty", "runpy"}
+)
+
+# fully qualified callable -> behaviour; a key ending in ".*" covers the whole module
+CALLS: dict[str, str] = {
+    "os.system": "command",
+    "os.popen": "command",
+    "os.execl": "command",
+    "os.execle": "command",
+    "os.execlp": "command",
+    "os.execlpe": "command",
+    "os.execv": "command",
+    "os.execve": "command",
+    "os.execvp": "command",
+    "os.execvpe": "command",
+    "os.spawnl": "command",
+    "os.spawnle": "command",
+    "os.spawnlp": "command",
+    "os.spawnv": "command",
+    "os.spawnve": "command",
+    "os.spawnvp": "command",
+    "os.posix_spawn": "command",
+    "os.posix_spawnp": "command",
+    "os.startfile": "command",
+    "posix.system": "command",
+    "nt.system": "command",
+    "subprocess.*": "command",
+    "pty.spawn": "command",
+    "commands.getoutput": "command",
+    "asyncio.create_subprocess_exec": "command",
+    "asyncio.create_subprocess_shell": "command",
+    "pip.main": "package-install",
+    "pip._internal.main": "package-install",
+    "pip._internal.cli.main.main": "package-install",
+    "builtins.eval": "eval",
+    "builtins.exec": "eval",
+    "builtins.compile": "eval",
+    "code.interact": "eval",
+    "runpy.run_path": "code-loading",
+    "runpy.run_module": "code-loading",
+    "importlib.util.spec_from_file_location": "code-loading",
+    "importlib.machinery.SourceFileLoader": "code-loading",
+    "imp.load_source": "code-loading",
+    "socket.*": "network",
+    "urllib.request.urlopen": "network",
+    "urllib.request.urlretrieve": "network",
+    "urllib.request.Request": "network",
+    "urllib.request.build_opener": "network",
+    "urllib.urlopen": "network",
+    "urllib2.urlopen": "network",
+    "requests.*": "network",
+    "httpx.*": "network",
+    "aiohttp.*": "network",
+    "http.client.HTTPConnection": "network",
+    "http.client.HTTPSConnection": "network",
+    "ftplib.FTP": "network",
+    "smtplib.SMTP": "network",
+    "smtplib.SMTP_SSL": "network",
+    "telnetlib.Telnet": "network",
+    "paramiko.*": "network",
+    "websocket.*": "network",
+    "shutil.rmtree": "delete",
+    "pickle.load": "deserialize",
+    "pickle.loads": "deserialize",
+    "pickle.Unpickler": "deserialize",
+    "_pickle.load": "deserialize",
+    "_pickle.loads": "deserialize",
+    "cPickle.load": "deserialize",
+    "cPickle.loads": "deserialize",
+    "dill.load": "deserialize",
+    "dill.loads": "deserialize",
+    "cloudpickle.load": "deserialize",
+    "cloudpickle.loads": "deserialize",
+    "joblib.load": "deserialize",
+    "marshal.load": "deserialize",
+    "marshal.loads": "deserialize",
+    "shelve.open": "deserialize",
+    "ctypes.CDLL": "native-code",
+    "ctypes.PyDLL": "native-code",
+    "ctypes.WinDLL": "native-code",
+    "ctypes.OleDLL": "native-code",
+    "ctypes.cdll.LoadLibrary": "native-code",
+    "ctypes.windll.LoadLibrary": "native-code",
+    "ctypes.pydll.LoadLibrary": "native-code",
+    "ctypes.util.find_library": "native-code",
+    "cffi.FFI": "native-code",
+}
+DYNAMIC_IMPORTS = frozenset(
+    {"builtins.__import__", "importlib.import_module", "importlib.__import__"}
+)
+PATH_CALLS = frozenset(
+    {
+        "builtins.open",
+        "io.open",
+        "os.open",
+        "codecs.open",
+        "os.remove",
+        "os.unlink",
+        "os.rmdir",
+        "os.removedirs",
+        "os.rename",
+        "os.replace",
+        "os.chmod",
+        "os.chown",
+        "os.symlink",
+        "os.link",
+        "os.listdir",
+        "os.scandir",
+        "os.walk",
+        "os.makedirs",
+        "os.mkdir",
+        "shutil.copy",
+        "shutil.copy2",
+        "shutil.copyfile",
+        "shutil.copytree",
+        "shutil.move",
+        "glob.glob",
+        "glob.iglob",
+    }
+)
+PATH_METHODS = frozenset(
+    {
+        "open",
+        "read_text",
+        "read_bytes",
+        "write_text",
+        "write_bytes",
+        "unlink",
+        "rmdir",
+        "touch",
+        "mkdir",
+        "chmod",
+        "rename",
+        "replace",
+        "symlink_to",
+        "iterdir",
+        "glob",
+        "rglob",
+    }
+)
+DECODERS = (
+    "b64decode",
+    "b32decode",
+    "b16decode",
+    "a85decode",
+    "b85decode",
+    "decodebytes",
+    "decompress",
+    "fromhex",
+    "unhexlify",
+    "codecs.decode",
+)
+BUILTIN_NAMES = frozenset({"eval", "exec", "compile", "open", "__import__", "getattr"})
+
+
+@dataclass
+class _Scope:
+    qualname: str
+    kind: str  # "module", "class", "function"
+    class_name: str | None = None  # enclosing class of a method (or the class itself)
+    calls: list[ast.Call] = field(default_factory=list)
+    children: dict[str, str] = field(default_factory=dict)  # local def name -> qualname
+    edges: set[str] = field(default_factory=set)
+
+
+@dataclass
+class RemoteCodeResult:
+    issues: list[ArtifactIssue] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    imports: list[str] = field(default_factory=list)  # top-level modules imported
+    incomplete: list[str] = field(default_factory=list)
+
+
+def analyze_source(source: bytes, rel: str) -> RemoteCodeResult:
+    """Issues found in one Python file shipped with a model (`rel` is its scan path)."""
+    result = RemoteCodeResult()
+    if len(source) > MAX_SOURCE:
+        reason = f"Python file larger than {MAX_SOURCE} bytes: not analysed"
+        result.errors.append(ScanError(Location(rel), reason))
+        result.incomplete.append(f"{rel}: {reason}")
+        return result
+    try:
+        tree = ast.parse(source, filename=rel)
+    except SyntaxError as exc:
+        reason = f"Python syntax error: {exc.msg}"
+        result.errors.append(ScanError(Location(rel, exc.lineno), reason))
+        result.incomplete.append(f"{rel}: {reason}")
+        return result
+    except (ValueError, RecursionError, MemoryError) as exc:
+        reason = f"cannot parse Python: {type(exc).__name__}: {exc}"
+        result.errors.append(ScanError(Location(rel), reason))
+        result.incomplete.append(f"{rel}: {reason}")
+        return result
+    try:
+        _Analysis(tree, source, rel, result).run()
+    except RecursionError:
+        reason = "Python file nested too deeply to analyse"
+        result.errors.append(ScanError(Location(rel), reason))
+        result.incomplete.append(f"{rel}: {reason}")
+    return result
+
+
+class _Analysis:
+    def __init__(self, tree: ast.Module, source: bytes, rel: str, result: RemoteCodeResult):
+        self.tree = tree
+        self.text = source.decode("utf-8", "replace")
+        self.rel = rel
+        self.result = result
+        self.aliases: dict[str, str] = {}
+        self.defined: set[str] = set()  # module-level names that shadow builtins
+        self.scopes: dict[str, _Scope] = {}
+        self.classes: set[str] = set()
+
+    def run(self) -> None:
+        self._collect_imports()
+        module = _Scope("<module>", "module")
+        self.scopes[module.qualname] = module
+        self._visit_body(self.tree.body, module)
+        reachable = self._reachable()
+        for scope in self.scopes.values():
+            at_load = scope.qualname in reachable
+            for call in scope.calls:
+                self._judge(call, scope, at_load)
+
+    # --- names ----------------------------------------------------------------------
+    def _collect_imports(self) -> None:
+        modules: set[str] = set()
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    modules.add(alias.name.split(".")[0])
+                    if alias.asname:
+                        self.aliases[alias.asname] = alias.name
+                    else:
+                        root = alias.name.split(".")[0]
+                        self.aliases.setdefault(root, root)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level or not node.module:
+                    continue
+                modules.add(node.module.split(".")[0])
+                for alias in node.names:
+                    if alias.name == "*":
+                        continue
+                    self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        for node in self.tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                self.defined.add(node.name)
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        self.defined.add(target.id)
+        self.result.imports = sorted(modules)
+
+    def resolve(self, node: ast.expr) -> str | None:
+        """The dotted name a callable expression refers to, through imports."""
+        if isinstance(node, ast.Name):
+            if node.id in self.aliases:
+                return self.aliases[node.id]
+            if node.id in BUILTIN_NAMES and node.id not in self.defined:
+                return f"builtins.{node.id}"
+            return node.id
+        if isinstance(node, ast.Attribute):
+            base = self.resolve(node.value)
+            return f"{base}.{node.attr}" if base else None
+        if isinstance(node, ast.Call):
+            func = self.resolve(node.func)
+            if func == "builtins.getattr" and len(node.args) >= 2:
+                base = self.resolve(node.args[0])
+                attr = node.args[1]
+                if base and isinstance(attr, ast.Constant) and isinstance(attr.value, str):
+                    return f"{base}.{attr.value}"
+            if func in DYNAMIC_IMPORTS and node.args:
+                first = node.args[0]
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    return first.value
+        return None
+
+    # --- scopes ---------------------------------------------------------------------
+    def _visit_body(self, stmts: list[ast.stmt], scope: _Scope) -> None:
+        for stmt in stmts:
+            self._visit(stmt, scope)
+
+    def _visit(self, node: ast.AST, scope: _Scope) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for expr in [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults]:
+                if expr is not None:
+                    self._visit(expr, scope)
+            prefix = "" if scope.kind == "module" else f"{scope.qualname}."
+            qualname = f"{prefix}{node.name}"
+            class_name = scope.qualname if scope.kind == "class" else None
+            child = _Scope(qualname, "function", class_name)
+            self.scopes[qualname] = child
+            scope.children[node.name] = qualname
+            if class_name is not None and node.name in CONSTRUCTION:
+                child.edges.add("<root>")
+            self._visit_body(node.body, child)
+            return
+        if isinstance(node, ast.ClassDef):
+            for expr in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
+                self._visit(expr, scope)
+            prefix = "" if scope.kind == "module" else f"{scope.qualname}."
+            qualname = f"{prefix}{node.name}"
+            child = _Scope(qualname, "class", qualname)
+            self.scopes[qualname] = child
+            self.classes.add(qualname)
+            scope.edges.add(qualname)  # a class body runs when its definition does
+            scope.children[node.name] = qualname
+            self._visit_body(node.body, child)
+            return
+        if isinstance(node, ast.Call):
+            scope.calls.append(node)
+        for child_node in ast.iter_child_nodes(node):
+            self._visit(child_node, scope)
+
+    def _callee(self, call: ast.Call, scope: _Scope) -> str | None:
+        """The scope a call enters, when it is a function or method of this file."""
+        func = call.func
+        if isinstance(func, ast.Name):
+            walk: _Scope | None = scope
+            while walk is not None:
+                if func.id in walk.children:
+                    return walk.children[func.id]
+                parent = walk.qualname.rsplit(".", 1)[0] if "." in walk.qualname else None
+                walk = self.scopes.get(parent) if parent else None
+            module = self.scopes["<module>"]
+            return module.children.get(func.id)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            owner = func.value.id
+            if owner in {"self", "cls"} and scope.class_name:
+                return f"{scope.class_name}.{func.attr}"
+            if owner in self.scopes["<module>"].children:
+                return f"{self.scopes['<module>'].children[owner]}.{func.attr}"
+        return None
+
+    def _reachable(self) -> set[str]:
+        roots = ["<module>"] + [q for q, s in self.scopes.items() if "<root>" in s.edges]
+        seen: set[str] = set()
+        queue = deque(roots)
+        while queue:
+            name = queue.popleft()
+            if name in seen or name not in self.scopes:
+                continue
+            seen.add(name)
+            scope = self.scopes[name]
+            queue.extend(e for e in scope.edges if e != "<root>")
+            for call in scope.calls:
+                callee = self._callee(call, scope)
+                if callee is not None and callee in self.scopes:
+                    queue.append(callee)
+                    if self.scopes[callee].kind == "class":
+                        queue.append(f"{callee}.__init__")
+        return seen
+
+    # --- judging --------------------------------------------------------------------
+    def _judge(self, call: ast.Call, scope: _Scope, at_load: bool) -> None:
+        name = self.resolve(call.func)
+        what: str | None = None
+        extra = ""
+        if name is not None:
+            what = CALLS.get(name)
+            if what is None and "." in name:
+                what = CALLS.get(name.split(".", 1)[0] + ".*")
+                if what is None and name.count(".") > 1:
+                    what = CALLS.get(".".join(name.split(".")[:2]) + ".*")
+            if what == "eval" and call.args and self._has_decoder(call.args[0]):
+                extra = " (of decoded data)"
+            if name in DYNAMIC_IMPORTS and not self._literal_first_arg(call):
+                what = "dynamic-import"
+            if name == "torch.load" and self._weights_only_false(call):
+                what = "deserialize"
+                extra = " (weights_only=False)"
+            if what is None and name in PATH_CALLS and self._outside_path(call):
+                what = "file-outside"
+            if name == "builtins.getattr" and len(call.args) >= 2:
+                target = self.resolve(call.args[0])
+                attr = call.args[1]
+                literal = isinstance(attr, ast.Constant) and isinstance(attr.value, str)
+                if target in SYSTEM_MODULES and not literal:
+                    what = "dynamic-attribute"
+        func = call.func
+        if (
+            what is None
+            and isinstance(func, ast.Attribute)
+            and func.attr in PATH_METHODS
+            and isinstance(func.value, ast.Call)
+        ):
+            inner = self.resolve(func.value.func)
+            if inner in {"pathlib.Path", "pathlib.PosixPath", "Path"} and self._outside_path(
+                func.value
+            ):
+                what = "file-outside"
+        if what is None:
+            return
+        where = _where(scope)
+        snippet = self._snippet(call)
+        kind = f"remote-code:{what}" if at_load else f"remote-code-later:{what}"
+        self.result.issues.append(
+            ArtifactIssue(
+                kind,
+                f"{snippet}{extra}",
+                Location(self.rel, call.lineno),
+                (
+                    ("what", WHAT_TEXT[what]),
+                    ("where", where),
+                    ("detail", f"{snippet}{extra}"),
+                ),
+            )
+        )
+
+    def _snippet(self, call: ast.Call) -> str:
+        text = ast.get_source_segment(self.text, call) or ast.unparse(call)
+        text = " ".join(text.split())
+        return text if len(text) <= MAX_SNIPPET else text[: MAX_SNIPPET - 1] + "…"
+
+    def _has_decoder(self, node: ast.expr) -> bool:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call):
+                name = self.resolve(sub.func) or ""
+                if name.endswith(DECODERS):
+                    return True
+        return False
+
+    @staticmethod
+    def _literal_first_arg(call: ast.Call) -> bool:
+        return bool(call.args) and (
+            isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)
+        )
+
+    @staticmethod
+    def _weights_only_false(call: ast.Call) -> bool:
+        for keyword in call.keywords:
+            if keyword.arg == "weights_only":
+                return isinstance(keyword.value, ast.Constant) and keyword.value.value is False
+        return False
+
+    def _outside_path(self, call: ast.Call) -> bool:
+        candidates = list(call.args[:2]) + [
+            k.value for k in call.keywords if k.arg in {"file", "path", "src", "dst", "name"}
+        ]
+        return any(_leaves_folder(self._literal_path(node)) for node in candidates)
+
+    def _literal_path(self, node: ast.expr) -> str | None:
+        """The literal start of a path expression, when it has one."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
+            value = node.value
+            return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        if isinstance(node, ast.JoinedStr):
+            parts = [
+                v.value
+                for v in node.values
+                if isinstance(v, ast.Constant) and isinstance(v.value, str)
+            ]
+            first = node.values[0] if node.values else None
+            if isinstance(first, ast.Constant):
+                return "".join(parts)
+            return None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div | ast.Add):
+            return self._literal_path(node.left)
+        if isinstance(node, ast.Call) and node.args:
+            name = self.resolve(node.func)
+            if name in {
+                "os.path.join",
+                "os.path.expanduser",
+                "os.path.abspath",
+                "pathlib.Path",
+                "Path",
+                "os.path.realpath",
+            }:
+                return self._literal_path(node.args[0])
+        return None
+
+
+def _leaves_folder(path: str | None) -> bool:
+    if not path:
+        return False
+    text = path.replace("\\", "/")
+    if text.startswith(("/", "~")) or (len(text) > 1 and text[1] == ":"):
+        return True
+    parts = text.split("/")
+    depth = 0
+    for part in parts:
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in {"", "."}:
+            depth += 1
+    return False
+
+
+def _where(scope: _Scope) -> str:
+    if scope.kind == "module":
+        return "module level"
+    if scope.kind == "class":
+        return f"class {scope.qualname} body"
+    return f"{scope.qualname}()"
