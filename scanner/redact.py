@@ -1,0 +1,126 @@
+"""Remove credentials from URLs before they are recorded anywhere (AIBOM, reports, errors).
+
+`redact_url(url)` replaces the whole userinfo of a URL (`https://user:token@host/...`) with
+`***` and blanks the values of query parameters that commonly carry secrets
+(`?token=...`, `?access_token=...`). It returns the redacted URL and whether anything secret
+was found, so checks can report a credential committed to a file without ever showing it.
+
+Not secrets, kept as written:
+- environment-variable placeholders (`https://${USER}:${TOKEN}@host/`), which pip expands at
+  install time: the file holds no secret;
+- a user name whose password is such a placeholder (`https://ci:${TOKEN}@host/`);
+- the bare user name of an SSH URL (`git+ssh://git@github.com/...`, `ssh://git@host/...`),
+  which is the conventional account name, not a credential.
+
+`redact_text(text)` applies `redact_url` to every URL found in free text (a requirements line,
+an error message).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+REDACTED = "***"
+
+# Query parameters whose values are secrets (compared lower-case, "-" treated as "_").
+SECRET_QUERY_KEYS = frozenset(
+    {
+        "token",
+        "access_token",
+        "auth",
+        "auth_token",
+        "api_key",
+        "apikey",
+        "key",
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "client_secret",
+        "sig",
+        "signature",
+        "x_amz_signature",
+        "x_amz_credential",
+        "x_amz_security_token",
+        "private_token",
+    }
+)
+
+_PLACEHOLDER = re.compile(r"^(?:\$\{[A-Za-z0-9_]+\}|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z0-9_]+%)$")
+_SSH_SCHEMES = frozenset({"ssh", "git+ssh", "hg+ssh", "svn+ssh", "bzr+ssh", "git"})
+# scheme://userinfo@ inside free text (userinfo has no "/", "@" or whitespace)
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>]+")
+
+
+def _is_placeholder(part: str) -> bool:
+    return part == "" or bool(_PLACEHOLDER.match(part))
+
+
+def redact_url(url: str) -> tuple[str, bool]:
+    """Return (url with secrets replaced by ***, whether a secret was present)."""
+    if "://" not in url:
+        return url, False
+    scheme_end = url.index("://")
+    scheme = url[:scheme_end].lower()
+    rest = url[scheme_end + 3 :]
+    # userinfo ends at the LAST "@" before the first "/", "?" or "#" of the authority
+    authority_end = len(rest)
+    for sep in "/?#":
+        pos = rest.find(sep)
+        if pos != -1:
+            authority_end = min(authority_end, pos)
+    authority = rest[:authority_end]
+    had = False
+    if "@" in authority:
+        userinfo, host = authority.rsplit("@", 1)
+        user, colon, password = userinfo.partition(":")
+        if colon:  # user:password -- the password is the secret (a user name is not)
+            secret = not _is_placeholder(password)
+        else:  # a lone user part is often a token (https://TOKEN@host); not for SSH
+            secret = not _is_placeholder(user) and scheme not in _SSH_SCHEMES
+        if secret:
+            authority = f"{REDACTED}@{host}"
+            had = True
+    rebuilt = url[: scheme_end + 3] + authority + rest[authority_end:]
+    rebuilt, had_query = _redact_query(rebuilt)
+    return rebuilt, had or had_query
+
+
+def _redact_query(url: str) -> tuple[str, bool]:
+    if "?" not in url:
+        return url, False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, False
+    if not parts.query:
+        return url, False
+    had = False
+    pieces = []
+    for piece in parts.query.split("&"):
+        key, eq, value = piece.partition("=")
+        norm = key.lower().replace("-", "_")
+        if eq and value and norm in SECRET_QUERY_KEYS and not _is_placeholder(value):
+            pieces.append(f"{key}={REDACTED}")
+            had = True
+        else:
+            pieces.append(piece)
+    if not had:
+        return url, False
+    return urlunsplit(SplitResult(*parts[:3], "&".join(pieces), parts.fragment)), True
+
+
+def redact_text(text: str) -> tuple[str, bool]:
+    """Redact every URL inside free text; returns (text, whether a secret was present)."""
+    if "://" not in text:
+        return text, False
+    found = False
+
+    def repl(match: re.Match[str]) -> str:
+        nonlocal found
+        redacted, had = redact_url(match.group(0))
+        found = found or had
+        return redacted
+
+    return _URL_IN_TEXT.sub(repl, text), found

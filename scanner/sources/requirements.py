@@ -1,0 +1,747 @@
+"""pip requirements files (`requirements*.txt`, `requirements/*.txt`, `constraints*.txt`,
+`*requirements*.in`, and files named on the command line), read the way pip reads them.
+
+Per file: decode (UTF-8, UTF-8/16/32 BOMs, then cp1252, then latin-1 with a scan error),
+split into physical lines like pip (`str.splitlines`), join `\\` continuations (a comment
+line ends a continuation, as in pip), strip comments (`#` at the start or after whitespace),
+then read each logical line:
+
+- option lines: `-i/--index-url`, `--extra-index-url`, `--no-index`, `-f/--find-links`,
+  `--trusted-host`, `--pre`, `--no-binary`, `--only-binary`, `--prefer-binary`,
+  `--require-hashes`, `--use-feature` -> `IndexOption` (long form, value redacted);
+- includes: `-r/--requirement` and `-c/--constraint`, relative to the including file,
+  with loop detection and a depth limit; requirements reached through `-c` are
+  `SourceKind.CONSTRAINTS`;
+- requirements: PEP 508 (`name[extras] specifier ; marker`, `name @ url`), editables
+  (`-e path-or-vcs-url`), bare URLs, VCS URLs (`git+https://...@ref#egg=name`), local paths
+  and archives, with per-requirement options `--hash` (any number), `--config-settings/-C`
+  and `--global-option`.
+
+`${NAME}` (upper-case letters, digits, `_`) is expanded from the environment like pip does;
+an undefined variable stays as written. Credentials found in URLs are redacted everywhere
+(`aibom.redact`); a credential written literally in the file (not through a `${VAR}`) is
+flagged (`IndexOption.had_credentials`, or the property `credentials=redacted` on a
+dependency).
+
+Nothing here executes or fetches anything: a remote `-r https://...` include is recorded as
+a scan error (not followed), so the scan is honestly incomplete.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import posixpath
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+
+from ..config import Config
+from ..model import (
+    Collected,
+    Dependency,
+    Hash,
+    IndexOption,
+    Location,
+    ScanError,
+    SourceKind,
+    Suppression,
+)
+from ..redact import redact_text, redact_url
+from ..walk import FileRef
+
+MAX_FILE_BYTES = 8 * 1024 * 1024  # a larger "requirements file" is not one: not parsed
+MAX_INCLUDE_DEPTH = 32  # nested -r / -c levels
+MAX_TOTAL_LINES = 1_000_000  # physical lines across one file and its includes
+MAX_LOGICAL_LINE = 64 * 1024  # characters in one (joined) logical line
+
+# pip's regexes (pip/_internal/req/req_file.py)
+COMMENT_RE = re.compile(r"(^|\s+)#.*$")
+ENV_VAR_RE = re.compile(r"(?P<var>\$\{(?P<name>[A-Z0-9_]+)\})")
+SUPPRESS_RE = re.compile(r"#\s*aibom:\s*ignore(?:\[([^\]]*)\])?[ \t:]*(.*)$")
+
+VCS_SCHEMES = ("git", "hg", "svn", "bzr")
+ARCHIVE_EXTENSIONS = (
+    ".whl",
+    ".zip",
+    ".tar.gz",
+    ".tgz",
+    ".tar.bz2",
+    ".tbz",
+    ".tar.xz",
+    ".txz",
+    ".tar",
+    ".tar.lz",
+    ".tlz",
+)
+
+# option spellings -> (long form, takes a value)
+_OPTIONS: dict[str, tuple[str, bool]] = {
+    "-i": ("--index-url", True),
+    "--index-url": ("--index-url", True),
+    "--extra-index-url": ("--extra-index-url", True),
+    "--no-index": ("--no-index", False),
+    "-f": ("--find-links", True),
+    "--find-links": ("--find-links", True),
+    "--trusted-host": ("--trusted-host", True),
+    "--pre": ("--pre", False),
+    "--no-binary": ("--no-binary", True),
+    "--only-binary": ("--only-binary", True),
+    "--prefer-binary": ("--prefer-binary", False),
+    "--require-hashes": ("--require-hashes", False),
+    "--use-feature": ("--use-feature", True),
+    "-r": ("--requirement", True),
+    "--requirement": ("--requirement", True),
+    "-c": ("--constraint", True),
+    "--constraint": ("--constraint", True),
+    "-e": ("--editable", True),
+    "--editable": ("--editable", True),
+    # per-requirement options
+    "--hash": ("--hash", True),
+    "-C": ("--config-settings", True),
+    "--config-settings": ("--config-settings", True),
+    "--global-option": ("--global-option", True),
+}
+_URL_OPTIONS = frozenset({"--index-url", "--extra-index-url", "--find-links"})
+_REQUIREMENT_OPTIONS = frozenset({"--hash", "--config-settings", "--global-option"})
+
+
+def source_for_name(rel: str) -> SourceKind:
+    """`constraints*.txt` files are constraints; everything else is requirements."""
+    name = rel.rsplit("/", 1)[-1].lower()
+    return SourceKind.CONSTRAINTS if name.startswith("constraints") else SourceKind.REQUIREMENTS
+
+
+def collect(file: FileRef, config: Config) -> Collected:
+    return parse_requirements_file(file.path, file.rel, source=source_for_name(file.rel))
+
+
+def parse_requirements_file(
+    path: Path,
+    rel_path: str,
+    *,
+    source: SourceKind = SourceKind.REQUIREMENTS,
+    environ: Mapping[str, str] | None = None,
+) -> Collected:
+    """Parse one requirements file on disk (and everything it includes)."""
+    parser = _Parser(environ if environ is not None else os.environ)
+    parser.parse_file(path, rel_path, source, depth=0, stack=())
+    return parser.out
+
+
+def parse_requirements_text(
+    text: str,
+    rel_path: str,
+    *,
+    source: SourceKind = SourceKind.REQUIREMENTS,
+    base_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Collected:
+    """Parse requirements given as a string, recorded as `rel_path`. Includes are resolved
+    against `base_dir` (the folder of the file the text came from); without it, an include
+    is recorded as a scan error."""
+    parser = _Parser(environ if environ is not None else os.environ)
+    stack: tuple[Path, ...] = ()
+    if base_dir is not None:
+        stack = (_real(base_dir / posixpath.basename(rel_path)),)
+    parser.parse_text(text, rel_path, source, base_dir, depth=0, stack=stack)
+    return parser.out
+
+
+def parse_requirement_lines(
+    lines: list[tuple[str, int]],
+    rel_path: str,
+    *,
+    source: SourceKind,
+    base_dir: Path | None,
+    environ: Mapping[str, str] | None = None,
+) -> Collected:
+    """Parse logical requirement lines that live in another kind of file (the `pip:` list
+    of a conda environment): each `(line text, line number)` is read like one line of a
+    requirements file and recorded at that line of `rel_path`."""
+    parser = _Parser(environ if environ is not None else os.environ)
+    for text, number in lines:
+        parser.handle_line(text, number, rel_path, source, base_dir, 0, ())
+    return parser.out
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def decode_bytes(data: bytes) -> tuple[str | None, str | None]:
+    """Decode a text file: (text, problem). `text` is None when the bytes are not text."""
+    for bom, encoding in (
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+        (codecs.BOM_UTF32_BE, "utf-32-be"),
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(encoding), None
+            except UnicodeDecodeError as exc:
+                return None, f"invalid {encoding} text after its byte-order mark ({exc.reason})"
+    if b"\x00" in data:
+        return None, "binary content (NUL bytes): not a text file"
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), None
+    except UnicodeDecodeError:
+        return (
+            data.decode("latin-1"),
+            "not valid UTF-8 or cp1252; decoded as latin-1 (names may be misread)",
+        )
+
+
+# --------------------------------------------------------------------------- the parser
+
+
+@dataclass
+class _Parser:
+    environ: Mapping[str, str]
+    out: Collected = field(default_factory=Collected)
+    lines_read: int = 0
+    _errors_seen: set[ScanError] = field(default_factory=set)
+
+    def error(self, rel: str, line: int | None, reason: str) -> None:
+        err = ScanError(Location(rel, line), redact_text(reason)[0])
+        if err not in self._errors_seen:
+            self._errors_seen.add(err)
+            self.out.errors.append(err)
+
+    # ---- files
+
+    def parse_file(
+        self,
+        path: Path,
+        rel: str,
+        source: SourceKind,
+        depth: int,
+        stack: tuple[Path, ...],
+    ) -> None:
+        try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                self.error(
+                    rel,
+                    None,
+                    f"file too large for a requirements file ({size} bytes, limit "
+                    f"{MAX_FILE_BYTES}); not parsed",
+                )
+                return
+            with path.open("rb") as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            self.error(rel, None, f"cannot read: {exc.strerror or exc}")
+            return
+        text, problem = decode_bytes(data)
+        if problem is not None:
+            self.error(rel, None, problem)
+        if text is None:
+            return
+        self.parse_text(text, rel, source, path.parent, depth, (*stack, _real(path)))
+
+    def parse_text(
+        self,
+        text: str,
+        rel: str,
+        source: SourceKind,
+        base_dir: Path | None,
+        depth: int,
+        stack: tuple[Path, ...],
+    ) -> None:
+        for number, line in _logical_lines(text):
+            self.lines_read += 1
+            if self.lines_read > MAX_TOTAL_LINES:
+                self.error(
+                    rel,
+                    number,
+                    f"more than {MAX_TOTAL_LINES} lines in this file and its includes; "
+                    "the rest is not parsed",
+                )
+                return
+            self.handle_line(line, number, rel, source, base_dir, depth, stack)
+
+    # ---- lines
+
+    def handle_line(
+        self,
+        line: str,
+        number: int,
+        rel: str,
+        source: SourceKind,
+        base_dir: Path | None,
+        depth: int,
+        stack: tuple[Path, ...],
+    ) -> None:
+        loc = Location(rel, number)
+        if len(line) > MAX_LOGICAL_LINE:
+            self.error(rel, number, f"line longer than {MAX_LOGICAL_LINE} characters; not parsed")
+            return
+        comment = COMMENT_RE.search(line)
+        content = COMMENT_RE.sub("", line).strip()
+        if comment is not None:
+            self._suppression(comment.group(0), loc)
+        if not content:
+            return
+        raw = redact_text(content)[0]
+        args, options_text = _break_args_options(content)
+        try:
+            tokens = shlex.split(options_text, posix=True)
+        except ValueError as exc:
+            self.error(rel, number, f"cannot split options ({exc}): {raw}")
+            return
+        options: list[tuple[str, str]] = []
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            i += 1
+            name, value = token, None
+            if token.startswith("--") and "=" in token:
+                name, value = token.split("=", 1)
+            elif token.startswith("-") and not token.startswith("--") and len(token) > 2:
+                name, value = token[:2], token[2:]
+            spec = _OPTIONS.get(name)
+            if spec is None:
+                if not token.startswith("-"):
+                    self.error(rel, number, f"unexpected text {token!r} after options: {raw}")
+                else:
+                    self.error(rel, number, f"unknown pip option {name}")
+                continue
+            long_name, takes_value = spec
+            if takes_value and value is None:
+                if i >= len(tokens):
+                    self.error(rel, number, f"option {name} needs a value")
+                    continue
+                value = tokens[i]
+                i += 1
+            elif not takes_value and value is not None:
+                self.error(rel, number, f"option {name} takes no value")
+                continue
+            options.append((long_name, value or ""))
+
+        hashes: list[Hash] = []
+        req_props: list[tuple[str, str]] = []
+        editable_value: str | None = None
+        for long_name, value in options:
+            if long_name == "--hash":
+                hashes.append(_hash(value))
+            elif long_name in ("--config-settings", "--global-option"):
+                req_props.append((long_name.lstrip("-"), redact_text(value)[0]))
+            elif long_name in ("--requirement", "--constraint"):
+                self._include(long_name, value, loc, source, base_dir, depth, stack)
+            elif long_name == "--editable":
+                if editable_value is not None or args:
+                    self.error(rel, number, "more than one requirement on one line")
+                    continue
+                editable_value = value
+            else:
+                self._index_option(long_name, value, loc)
+
+        if editable_value is not None:
+            self._requirement(
+                editable_value, loc, source, base_dir, raw, hashes, req_props, editable=True
+            )
+        elif args:
+            self._requirement(args, loc, source, base_dir, raw, hashes, req_props, editable=False)
+        elif hashes or req_props:
+            self.error(rel, number, "--hash / per-requirement option without a requirement")
+
+    def _suppression(self, comment: str, loc: Location) -> None:
+        match = SUPPRESS_RE.search(comment)
+        if match is None:
+            return
+        ids = tuple(p.strip() for p in (match.group(1) or "").split(",") if p.strip())
+        self.out.suppressions.append(Suppression(loc, ids, match.group(2).strip()))
+
+    def _expand(self, text: str) -> str:
+        def repl(match: re.Match[str]) -> str:
+            value = self.environ.get(match.group("name"))
+            return match.group("var") if value is None else value
+
+        return ENV_VAR_RE.sub(repl, text) if "${" in text else text
+
+    def _index_option(self, option: str, written: str, loc: Location) -> None:
+        value = self._expand(written)
+        had = False
+        if option in _URL_OPTIONS:
+            _, had = redact_url(written)  # a literal secret in the file, not a ${VAR}
+            value = redact_url(value)[0]
+        else:
+            value = redact_text(value)[0]
+        self.out.index_options.append(IndexOption(option, value, loc, had))
+
+    # ---- includes
+
+    def _include(
+        self,
+        option: str,
+        written: str,
+        loc: Location,
+        source: SourceKind,
+        base_dir: Path | None,
+        depth: int,
+        stack: tuple[Path, ...],
+    ) -> None:
+        target = self._expand(written)
+        nested_source = (
+            SourceKind.CONSTRAINTS if option == "--constraint" else (SourceKind.REQUIREMENTS)
+        )
+        shown = redact_url(target)[0]
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", target) and not target.startswith("file:"):
+            self.error(
+                loc.path,
+                loc.line,
+                f"remote requirements file {shown} (from {option}) is not fetched; "
+                "its requirements are not inventoried",
+            )
+            return
+        if target.startswith("file:"):
+            target = unquote(urlsplit(target).path)
+        if base_dir is None:
+            self.error(
+                loc.path, loc.line, f"{option} {shown} not followed (no folder to resolve it)"
+            )
+            return
+        if depth + 1 > MAX_INCLUDE_DEPTH:
+            self.error(
+                loc.path,
+                loc.line,
+                f"{option} {shown} not followed: more than {MAX_INCLUDE_DEPTH} nested includes",
+            )
+            return
+        path = Path(target) if os.path.isabs(target) else base_dir / target
+        if os.path.isabs(target):
+            rel = target
+        else:
+            rel = posixpath.normpath(posixpath.join(posixpath.dirname(loc.path), target))
+        real = _real(path)
+        if real in stack:
+            self.error(
+                loc.path,
+                loc.line,
+                f"include loop: {option} {shown} includes a file that is already being read",
+            )
+            return
+        if not path.is_file():
+            what = "is not a file" if path.exists() else "not found"
+            self.error(loc.path, loc.line, f"included file {shown} ({option}) {what}")
+            return
+        self.parse_file(path, rel, nested_source, depth + 1, stack)
+
+    # ---- requirements
+
+    def _requirement(
+        self,
+        written: str,
+        loc: Location,
+        source: SourceKind,
+        base_dir: Path | None,
+        raw: str,
+        hashes: list[Hash],
+        props: list[tuple[str, str]],
+        *,
+        editable: bool,
+    ) -> None:
+        text = self._expand(written).strip()
+        literal_secret = redact_text(written)[1]
+        if literal_secret:
+            props = [*props, ("credentials", "redacted")]
+        try:
+            dep = _parse_requirement(text, loc, source, base_dir, editable=editable)
+        except _Invalid as exc:
+            self.error(loc.path, loc.line, f"invalid requirement: {exc}: {raw}")
+            return
+        url_hash = _url_fragment_hash(dep.url)
+        all_hashes = [*hashes, *([url_hash] if url_hash else [])]
+        self.out.dependencies.append(
+            _replace(
+                dep, hashes=tuple(all_hashes), raw=raw, properties=tuple(props) + dep.properties
+            )
+        )
+
+
+class _Invalid(ValueError):
+    pass
+
+
+def _replace(dep: Dependency, **changes: object) -> Dependency:
+    import dataclasses
+
+    return dataclasses.replace(dep, **changes)  # type: ignore[arg-type]
+
+
+def _real(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """pip's join_lines: `\\` at the end of a line joins the next one; a comment line ends
+    a continuation. Each logical line carries the number of its FIRST physical line."""
+    out: list[tuple[int, str]] = []
+    pending: list[str] = []
+    first = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        is_comment = COMMENT_RE.match(line) is not None
+        if not line.endswith("\\") or is_comment:
+            if is_comment:
+                line = " " + line
+            if pending:
+                pending.append(line)
+                out.append((first, "".join(pending)))
+                pending = []
+            else:
+                out.append((number, line))
+        else:
+            if not pending:
+                first = number
+            pending.append(line.strip("\\"))
+    if pending:
+        out.append((first, "".join(pending)))
+    return out
+
+
+def _break_args_options(line: str) -> tuple[str, str]:
+    """pip's break_args_options: the requirement is everything before the first token that
+    starts with "-"; the rest are options."""
+    tokens = line.split()
+    args: list[str] = []
+    for index, token in enumerate(tokens):
+        if token.startswith("-"):
+            return " ".join(args), " ".join(tokens[index:])
+        args.append(token)
+    return " ".join(args), ""
+
+
+def _hash(value: str) -> Hash:
+    alg, sep, digest = value.partition(":")
+    if not sep:
+        return Hash("", value)
+    return Hash(alg, digest)
+
+
+_HASH_FRAGMENT = re.compile(r"(?:^|&)(sha1|sha224|sha256|sha384|sha512|md5)=([^&]+)")
+
+
+def _url_fragment_hash(url: str | None) -> Hash | None:
+    if not url or "#" not in url:
+        return None
+    match = _HASH_FRAGMENT.search(url.split("#", 1)[1])
+    return Hash(match.group(1), match.group(2)) if match else None
+
+
+def _is_url(text: str) -> bool:
+    return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", text)) and (
+        "://" in text or text.lower().startswith("file:")
+    )
+
+
+def _looks_like_path(text: str) -> bool:
+    return (
+        "/" in text
+        or "\\" in text
+        or text.startswith(".")
+        or text.lower().endswith(ARCHIVE_EXTENSIONS)
+    )
+
+
+def _url_kind(url: str) -> str:
+    scheme = url.split(":", 1)[0].lower() if _is_url(url) else ""
+    if "+" in scheme and scheme.split("+", 1)[0] in VCS_SCHEMES:
+        return "vcs"
+    if scheme in VCS_SCHEMES and scheme != "git":
+        return "vcs"
+    if scheme == "git":
+        return "vcs"
+    if scheme in ("", "file"):
+        return "path"
+    return "url"
+
+
+def _vcs_ref(url: str) -> str | None:
+    without_fragment = url.split("#", 1)[0]
+    try:
+        parts = urlsplit(without_fragment)
+    except ValueError:
+        return None
+    path = parts.path
+    if "@" not in path:
+        return None
+    ref = path.rsplit("@", 1)[1]
+    return ref or None
+
+
+def _fragment_params(url: str) -> dict[str, str]:
+    if "#" not in url:
+        return {}
+    params: dict[str, str] = {}
+    for piece in url.split("#", 1)[1].split("&"):
+        key, _, value = piece.partition("=")
+        params[key] = value
+    return params
+
+
+_EXTRAS_SUFFIX = re.compile(r"^(?P<base>.*?)\[(?P<extras>[^\]]*)\]$")
+
+
+def _parse_requirement(
+    text: str, loc: Location, source: SourceKind, base_dir: Path | None, *, editable: bool
+) -> Dependency:
+    # name @ url, name[extras] spec ; marker  (PEP 508)
+    head = text.split(";", 1)[0]
+    pep508 = not _is_url(text) and (
+        ("@" in head and not _looks_like_path(head.split("@", 1)[0])) or not _looks_like_path(head)
+    )
+    if not editable and pep508:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement as exc:
+            raise _Invalid(str(exc).splitlines()[0]) from None
+        url = req.url
+        kind = _url_kind(url) if url else None
+        version = exact_version(req.specifier)
+        props: tuple[tuple[str, str], ...] = ()
+        if url and kind != "vcs":
+            _, file_version, name_from = _name_for(url, {}, kind or "url", None)
+            if name_from in ("wheel-filename", "sdist-filename"):
+                version = file_version
+                props = (("version-from", name_from),)
+        return Dependency(
+            name=req.name,
+            location=loc,
+            source=source,
+            specifier=str(req.specifier),
+            version=version,
+            extras=tuple(sorted(req.extras)),
+            marker=str(req.marker) if req.marker is not None else None,
+            url=redact_url(url)[0] if url else None,
+            url_kind=kind,
+            vcs_ref=_vcs_ref(url) if url and kind == "vcs" else None,
+            properties=props,
+        )
+    # a URL or a path (pip: markers after "; " for URLs, ";" for paths)
+    target, marker_text = text, None
+    sep = "; " if _is_url(text) else ";"
+    if sep in text:
+        target, marker_text = (p.strip() for p in text.split(sep, 1))
+    marker = None
+    if marker_text:
+        try:
+            marker = str(Requirement("placeholder ; " + marker_text).marker)
+        except InvalidRequirement as exc:
+            raise _Invalid(str(exc).splitlines()[0]) from None
+    extras: tuple[str, ...] = ()
+    is_url = _is_url(target)
+    match = _EXTRAS_SUFFIX.match(target)
+    if match:
+        target = match.group("base")
+        extras = tuple(sorted(e.strip() for e in match.group("extras").split(",") if e.strip()))
+    # `-e name` is not valid in pip: editables are paths or VCS URLs
+    if (
+        editable
+        and not is_url
+        and not _looks_like_path(target)
+        and (base_dir is None or not (base_dir / target).exists())
+    ):
+        raise _Invalid(f"{target!r} is neither a local path nor a VCS URL")
+    kind = _url_kind(target)
+    params = _fragment_params(target) if is_url or "#" in target else {}
+    name, version, name_from = _name_for(target, params, kind, base_dir)
+    path_props: tuple[tuple[str, str], ...] = (("name-from", name_from),) if name_from else ()
+    if "subdirectory" in params:
+        path_props += (("subdirectory", params["subdirectory"]),)
+    return Dependency(
+        name=name,
+        location=loc,
+        source=source,
+        version=version,
+        extras=extras,
+        marker=marker,
+        url=redact_url(target)[0],
+        url_kind=kind,
+        vcs_ref=_vcs_ref(target) if kind == "vcs" else None,
+        editable=editable,
+        properties=path_props,
+    )
+
+
+def exact_version(spec: SpecifierSet) -> str | None:
+    """The version of the one `==X` (no wildcard) or `===X` specifier, else None."""
+    exact = [
+        s for s in spec if s.operator == "===" or (s.operator == "==" and "*" not in s.version)
+    ]
+    return exact[0].version if len(exact) == 1 else None
+
+
+def _name_for(
+    target: str, params: dict[str, str], kind: str, base_dir: Path | None
+) -> tuple[str, str | None, str]:
+    """The project name of a URL / path requirement: `#egg=`, a wheel or sdist file name,
+    or the name a local project declares statically; else the last path segment."""
+    egg = params.get("egg")
+    if egg:
+        return egg, None, "egg"
+    path = target.split("#", 1)[0].split("?", 1)[0]
+    if kind != "vcs" and _is_url(path):
+        path = unquote(urlsplit(path).path)
+    leaf = posixpath.basename(path.rstrip("/").replace("\\", "/"))
+    if leaf in ("", ".", "..") and kind == "path" and base_dir is not None:
+        leaf = _real(base_dir / path).name
+    if kind == "vcs":
+        leaf = leaf.split("@", 1)[0]
+        if leaf.endswith(".git"):
+            leaf = leaf[: -len(".git")]
+        return leaf or path, None, "url"
+    if leaf.endswith(".whl"):
+        try:
+            name, version, _, _ = parse_wheel_filename(leaf)
+            return str(name), str(version), "wheel-filename"
+        except InvalidWheelFilename:
+            pass
+    elif leaf.endswith(ARCHIVE_EXTENSIONS):
+        try:
+            sname, sversion = parse_sdist_filename(leaf)
+            return str(sname), str(sversion), "sdist-filename"
+        except InvalidSdistFilename:
+            pass
+    if kind == "path" and base_dir is not None:
+        declared = _local_project_name(base_dir / path)
+        if declared:
+            return declared, None, "pyproject"
+    return leaf or path, None, "path" if kind == "path" else "url"
+
+
+def _local_project_name(folder: Path) -> str | None:
+    """`[project].name` (or Poetry's) of a local project folder, read statically."""
+    import tomllib
+
+    pyproject = folder / "pyproject.toml"
+    try:
+        if not pyproject.is_file() or pyproject.stat().st_size > MAX_FILE_BYTES:
+            return None
+        data = tomllib.loads(pyproject.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    for table in (data.get("project"), data.get("tool", {}).get("poetry")):
+        if isinstance(table, dict) and isinstance(table.get("name"), str):
+            return str(table["name"])
+    return None
