@@ -315,6 +315,7 @@ class Component:
     urls: list[str] = field(default_factory=list)  # direct references (redacted)
     model_card: dict[str, Any] | None = None
     description: str | None = None
+    multi_properties: list[tuple[str, str]] = field(default_factory=list)  # repeatable ones
 
 
 @dataclass

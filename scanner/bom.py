@@ -1,0 +1,667 @@
+"""ScanResult -> CycloneDX AIBOM (JSON or XML, spec 1.5 / 1.6 / 1.7).
+
+The document is built as plain CycloneDX JSON data straight from the `BomGraph`
+(`components.build_graph`) and written with `json.dumps`; XML is produced from the same data,
+with element order and attribute/element placement read from the official XSD that
+cyclonedx-python-lib bundles (`xmlwriter`). Why not the library's object model: it has no
+`modelCard`, and building plus serialising 2,000 components through it takes over 3 seconds
+(sorted-set comparisons, `Bom.validate()` re-registering every dependency); plain data does it
+in a few tens of milliseconds. The library still supplies the schemas (tests validate every
+output against them) and the SPDX licence table.
+
+Determinism: bom-refs come from content (purls, paths); every list is sorted. With
+`config.reproducible` the serial number is omitted (CycloneDX maintainers' advice: do not fake
+one), the timestamp comes from SOURCE_DATE_EPOCH (omitted when unset), and the metadata carries
+`cdx:reproducible=true`. Secrets: every URL and free text passes through `redact` here, even
+though collectors redact already.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import uuid
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .components import BomGraph, build_graph
+from .errors import InputError
+from .model import Component, Finding, Hash, Location, Vulnerability
+from .redact import redact_text, redact_url
+from .scan import ScanResult
+
+SPEC_VERSIONS = ("1.5", "1.6", "1.7")
+DEFAULT_SPEC = "1.6"
+DOCS_URL = "https://github.com/aibom/aibom/blob/main/docs/rules.md"
+
+# hashlib spelling -> CycloneDX algorithm name, and the hex length the schema requires
+_HASH_ALGS: dict[str, tuple[str, int]] = {
+    "md5": ("MD5", 32),
+    "sha1": ("SHA-1", 40),
+    "sha256": ("SHA-256", 64),
+    "sha384": ("SHA-384", 96),
+    "sha512": ("SHA-512", 128),
+    "sha3_256": ("SHA3-256", 64),
+    "sha3_384": ("SHA3-384", 96),
+    "sha3_512": ("SHA3-512", 128),
+    "blake2b_256": ("BLAKE2b-256", 64),
+    "blake2b_384": ("BLAKE2b-384", 96),
+    "blake2b_512": ("BLAKE2b-512", 128),
+    "blake3": ("BLAKE3", 64),
+}
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_SCOPES = {"required", "optional", "excluded"}
+
+
+def render_bom(result: ScanResult, fmt: str = "json", spec_version: str = DEFAULT_SPEC) -> str:
+    """The AIBOM as text: fmt "json" or "xml"."""
+    if spec_version not in SPEC_VERSIONS:
+        raise InputError(
+            f"unsupported CycloneDX spec version {spec_version!r}",
+            hint=f"use one of {', '.join(SPEC_VERSIONS)}",
+        )
+    doc = build_document(result, spec_version)
+    if fmt == "json":
+        return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if fmt == "xml":
+        return to_xml(doc, spec_version)
+    raise InputError(f"unknown AIBOM format {fmt!r}", hint="use json or xml")
+
+
+def write_bom(result: ScanResult, output: Path, spec_version: str = DEFAULT_SPEC) -> None:
+    """Write the AIBOM to `output` (format from the extension); '-' writes JSON to stdout."""
+    if str(output) == "-":
+        sys.stdout.write(render_bom(result, "json", spec_version))
+        return
+    fmt = bom_format_for(output)
+    text = render_bom(result, fmt, spec_version)
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write the AIBOM: {exc.strerror or exc}", str(output)) from None
+
+
+def bom_format_for(output: Path) -> str:
+    name = output.name.lower()
+    if name.endswith(".json"):
+        return "json"
+    if name.endswith(".xml"):
+        return "xml"
+    raise InputError(
+        "cannot tell the AIBOM format from the file name",
+        str(output),
+        hint="name it *.json, *.cdx.json or *.xml (or '-' for JSON on stdout)",
+    )
+
+
+# ---------------------------------------------------------------- document
+
+
+def build_document(result: ScanResult, spec_version: str = DEFAULT_SPEC) -> dict[str, Any]:
+    inventory = result.inventory
+    graph = build_graph(inventory)
+    writer = _Writer(spec_version)
+    reproducible = result.config.reproducible
+    doc: dict[str, Any] = {
+        "$schema": f"http://cyclonedx.org/schema/bom-{spec_version}.schema.json",
+        "bomFormat": "CycloneDX",
+        "specVersion": spec_version,
+        "version": 1,
+        "metadata": _metadata(result, graph, writer, reproducible),
+    }
+    if not reproducible:
+        doc["serialNumber"] = f"urn:uuid:{uuid.uuid4()}"
+    # nested components: folder artifacts hold the files they are made of
+    children: dict[str, list[Component]] = {}
+    for comp in graph.components:
+        parent = graph.parents.get(comp.bom_ref)
+        if parent is not None:
+            children.setdefault(parent, []).append(comp)
+    top = [c for c in graph.components if c.bom_ref not in graph.parents]
+    if top:
+        doc["components"] = [writer.component(c, children) for c in top]
+    doc["dependencies"] = [
+        {"ref": ref, "dependsOn": deps} if deps else {"ref": ref}
+        for ref, deps in graph.edges.items()
+    ]
+    vulns = _vulnerabilities(result, graph, writer)
+    if vulns:
+        doc["vulnerabilities"] = vulns
+    return doc
+
+
+def _metadata(
+    result: ScanResult, graph: BomGraph, writer: _Writer, reproducible: bool
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    stamp = _timestamp(reproducible)
+    if stamp is not None:
+        meta["timestamp"] = stamp
+    meta["tools"] = {
+        "components": [
+            {
+                "type": "application",
+                "name": "aibom",
+                "version": __version__,
+                "bom-ref": f"tool:aibom@{__version__}",
+            }
+        ]
+    }
+    meta["component"] = writer.component(graph.root, {})
+    props: list[tuple[str, str]] = []
+    if reproducible:
+        props.append(("cdx:reproducible", "true"))
+    inv = result.inventory
+    props.append(("aibom:scan:complete", "true" if inv.complete else "false"))
+    for error in sorted(inv.errors, key=lambda e: (e.location.path, e.location.line or 0)):
+        props.append(("aibom:scan:error", _redact(f"{error.location}: {error.reason}")))
+    meta["properties"] = [{"name": k, "value": v} for k, v in props]
+    return meta
+
+
+def _timestamp(reproducible: bool) -> str | None:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            moment = datetime.fromtimestamp(int(epoch.strip()), tz=timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            raise InputError(
+                f"SOURCE_DATE_EPOCH is not a Unix timestamp: {epoch!r}",
+                hint="set it to whole seconds since 1970-01-01, e.g. $(git log -1 --format=%ct)",
+            ) from None
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if reproducible:
+        return None
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _redact(text: str) -> str:
+    return redact_text(text)[0]
+
+
+class _Writer:
+    """Turns `Component`s into CycloneDX JSON objects for one spec version."""
+
+    def __init__(self, spec_version: str) -> None:
+        self.spec = spec_version
+        self.has_line = spec_version != "1.5"
+
+    def component(self, comp: Component, children: dict[str, list[Component]]) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": comp.kind.value,
+            "bom-ref": comp.bom_ref,
+            "name": _redact(comp.name),
+        }
+        props: list[tuple[str, str]] = []
+        if comp.version:
+            out["version"] = comp.version
+        if comp.description:
+            out["description"] = _redact(comp.description)
+        if comp.kind.value == "library" and comp.scope in _SCOPES:
+            out["scope"] = comp.scope
+        hashes = self.hashes(comp.hashes, props)
+        if hashes:
+            out["hashes"] = hashes
+        licenses = _licenses(comp.licenses)
+        if licenses:
+            out["licenses"] = licenses
+        if comp.purl:
+            out["purl"] = _redact(comp.purl)
+        refs = self.external_refs(comp, props)
+        if refs:
+            out["externalReferences"] = refs
+        for spec in comp.specifiers:
+            props.append(("aibom:specifier", spec))
+        props.extend((k, _redact(str(v))) for k, v in comp.properties.items())
+        props.extend((k, _redact(str(v))) for k, v in comp.multi_properties)
+        if props:
+            out["properties"] = [{"name": k, "value": v} for k, v in sorted(set(props))]
+        nested = children.get(comp.bom_ref)
+        if nested:
+            out["components"] = [self.component(c, children) for c in nested]
+        if comp.occurrences:
+            out["evidence"] = {"occurrences": [self.occurrence(loc) for loc in comp.occurrences]}
+        if comp.model_card and comp.kind.value == "machine-learning-model":
+            out["modelCard"] = _model_card(comp.model_card, comp.bom_ref)
+        return out
+
+    def occurrence(self, loc: Location) -> dict[str, Any]:
+        path = loc.path if not loc.member else f"{loc.path}!/{loc.member}"
+        if loc.line is None:
+            return {"location": path}
+        if self.has_line:
+            return {"location": path, "line": loc.line}
+        return {"location": f"{path}#L{loc.line}"}
+
+    def hashes(self, hashes: list[Hash], props: list[tuple[str, str]]) -> list[dict[str, str]]:
+        out = []
+        for h in hashes:
+            alg = h.alg.lower().replace("-", "_")
+            known = _HASH_ALGS.get(alg)
+            if known is None or len(h.value) != known[1] or not _HEX.match(h.value):
+                # kept, but where the schema does not constrain it (never silently dropped)
+                props.append(("aibom:hash:unrecognised", f"{h.alg}:{h.value}"))
+                continue
+            out.append({"alg": known[0], "content": h.value.lower()})
+        return out
+
+    def external_refs(self, comp: Component, props: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        url_kind = comp.properties.get("aibom:url-kind")
+        for url in comp.urls:
+            clean = redact_url(url)[0]
+            kind = "vcs" if url_kind == "vcs" else "distribution"
+            if comp.kind.value in ("machine-learning-model", "data") and not url_kind:
+                kind = "website"
+            if not _iri_ok(clean):
+                props.append(("aibom:url", clean))
+                continue
+            out.append({"type": kind, "url": clean})
+        if comp.dist_hashes:
+            hashes = self.hashes(comp.dist_hashes, props)
+            if hashes:
+                dist = next((r for r in out if r["type"] == "distribution"), None)
+                if dist is None:
+                    dist = {"type": "distribution", "url": _index_url(comp)}
+                    out.append(dist)
+                dist["hashes"] = hashes
+        out.sort(key=lambda r: (r["type"], r["url"]))
+        return out
+
+
+def _index_url(comp: Component) -> str:
+    """Where the hashed distribution files come from, when no direct URL says so."""
+    name = comp.name.strip().lower()
+    if comp.ecosystem == "conda":
+        return f"https://anaconda.org/anaconda/{_safe_path(name)}"
+    return f"https://pypi.org/simple/{_safe_path(re.sub(r'[-_.]+', '-', name))}/"
+
+
+def _safe_path(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="-._~")
+
+
+_IRI_BAD = re.compile(r"[\s<>\"{}|\\^`\x00-\x1f]")
+
+
+def _iri_ok(url: str) -> bool:
+    return bool(url) and not _IRI_BAD.search(url)
+
+
+# ---------------------------------------------------------------- licences
+
+
+def _licenses(values: list[str]) -> list[dict[str, Any]]:
+    """SPDX ids as `license.id`, SPDX expressions as `expression`, anything else as
+    `license.name`. The schema allows one expression or a list of licences, not a mix: several
+    values that include an expression become one `A AND (B OR C)` expression when all are SPDX,
+    else every value is listed (expressions as names)."""
+    entries = [_license(v) for v in values if v.strip()]
+    if not any("expression" in e for e in entries):
+        return entries
+    if len(entries) == 1:
+        return entries
+    if all("expression" in e or "id" in e["license"] for e in entries):
+        parts = [f"({e['expression']})" if "expression" in e else e["license"]["id"] for e in entries]
+        return [{"expression": " AND ".join(parts)}]
+    return [
+        {"license": {"name": e["expression"]}} if "expression" in e else e for e in entries
+    ]
+
+
+@lru_cache(maxsize=4096)
+def _license_cached(value: str) -> tuple[str, str]:
+    text = value.strip()
+    ids = _spdx_ids()
+    if text.lower() in ids:
+        return ("id", ids[text.lower()])
+    if re.search(r"\s(AND|OR|WITH)\s", text) and _valid_expression(text):
+        return ("expression", text)
+    return ("name", text[:500])
+
+
+def _license(value: str) -> dict[str, Any]:
+    kind, text = _license_cached(value)
+    if kind == "expression":
+        return {"expression": text}
+    return {"license": {kind: text}}
+
+
+@lru_cache(maxsize=1)
+def _spdx_ids() -> dict[str, str]:
+    from .bom_validate import schema_text
+
+    data = json.loads(schema_text("spdx.SNAPSHOT.schema.json"))
+    return {str(v).lower(): str(v) for v in data.get("enum", [])}
+
+
+def _valid_expression(text: str) -> bool:
+    try:
+        from license_expression import get_spdx_licensing
+
+        get_spdx_licensing().parse(text, validate=True, strict=True)
+        return True
+    except Exception:  # any parse failure: not a valid SPDX expression
+        return False
+
+
+# ---------------------------------------------------------------- modelCard
+
+
+def _model_card(card: dict[str, Any], owner: str) -> dict[str, Any]:
+    """The analyzer's modelCard (already CycloneDX-shaped), redacted, with a stable bom-ref."""
+    out = _redact_tree(card)
+    if isinstance(out, dict):
+        out = dict(out)
+        out["bom-ref"] = f"modelcard:{owner}"
+        return out
+    return {"bom-ref": f"modelcard:{owner}"}
+
+
+def _redact_tree(value: Any) -> Any:
+    if isinstance(value, str):
+        return _redact(value)
+    if isinstance(value, list):
+        return [_redact_tree(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _redact_tree(v) for k, v in value.items()}
+    return value
+
+
+# ---------------------------------------------------------------- vulnerabilities
+
+
+_SEVERITIES = {"critical", "high", "medium", "low", "info", "none", "unknown"}
+
+
+def _vulnerabilities(result: ScanResult, graph: BomGraph, writer: _Writer) -> list[dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for finding in result.findings:
+        entry = _finding_entry(finding, result, graph)
+        out.setdefault(entry["bom-ref"], entry)
+    for vuln in result.inventory.vulnerabilities:
+        entry = _vulnerability_entry(vuln, graph)
+        if entry["bom-ref"] in out:
+            affects = out[entry["bom-ref"]]["affects"]
+            for target in entry["affects"]:
+                if target not in affects:
+                    affects.append(target)
+            affects.sort(key=lambda a: a["ref"])
+            continue
+        out[entry["bom-ref"]] = entry
+    return [out[k] for k in sorted(out)]
+
+
+def _finding_entry(finding: Finding, result: ScanResult, graph: BomGraph) -> dict[str, Any]:
+    from .rules import get_rule
+
+    fingerprint = finding.fingerprint
+    entry: dict[str, Any] = {
+        "bom-ref": f"finding:{fingerprint}",
+        "id": finding.rule_id,
+        "source": {"name": "aibom", "url": DOCS_URL},
+    }
+    try:
+        rule = get_rule(finding.rule_id)
+    except KeyError:
+        rule = None
+    props = [
+        ("aibom:location", _redact(str(finding.location))),
+        ("aibom:fingerprint", fingerprint),
+    ]
+    if rule is not None:
+        severity = result.config.severity_for(rule.id, rule.severity).label
+        entry["ratings"] = [{"source": {"name": "aibom"}, "severity": severity, "method": "other"}]
+        if rule.cwe:
+            entry["cwes"] = list(rule.cwe)
+        entry["description"] = _redact(rule.render(finding))
+        entry["recommendation"] = _redact(rule.remediation.strip())
+        props.append(("aibom:rule-slug", rule.slug))
+    else:
+        entry["description"] = _redact(f"{finding.rule_id} at {finding.location}")
+    entry["affects"] = [{"ref": graph.ref_for_location(finding.location)}]
+    entry["properties"] = [{"name": k, "value": v} for k, v in props]
+    return entry
+
+
+def _vulnerability_entry(vuln: Vulnerability, graph: BomGraph) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "bom-ref": f"vuln:{vuln.id}:{vuln.package}@{vuln.version}",
+        "id": vuln.id,
+    }
+    source_name = vuln.source.split(":", 1)[0] if vuln.source else "unknown"
+    source: dict[str, str] = {"name": source_name.upper() if source_name == "osv" else source_name}
+    if vuln.url and _iri_ok(redact_url(vuln.url)[0]):
+        source["url"] = redact_url(vuln.url)[0]
+    entry["source"] = source
+    if vuln.aliases:
+        entry["references"] = [
+            {"id": alias, "source": {"name": _alias_source(alias)}}
+            for alias in sorted(set(vuln.aliases))
+        ]
+    severity = (vuln.severity or "").lower()
+    if severity in _SEVERITIES:
+        rating: dict[str, Any] = {"severity": severity, "source": source}
+        if vuln.cvss:
+            method = _cvss_method(vuln.cvss)
+            if method:
+                rating["method"] = method
+                rating["vector"] = vuln.cvss
+        entry["ratings"] = [rating]
+    if vuln.description:
+        entry["description"] = _redact(vuln.description)
+    props = [("aibom:package", f"{vuln.package}@{vuln.version}")]
+    if vuln.fixed_versions:
+        fixed = sorted(set(vuln.fixed_versions))
+        entry["recommendation"] = f"Upgrade {vuln.package} to {' or '.join(fixed)} or later."
+        props.extend(("aibom:fixed-version", f) for f in fixed)
+    refs = graph.refs_for_package(vuln.package, vuln.version) or [graph.root.bom_ref]
+    entry["affects"] = [{"ref": r} for r in sorted(refs)]
+    entry["properties"] = [{"name": k, "value": v} for k, v in props]
+    return entry
+
+
+def _alias_source(alias: str) -> str:
+    if alias.startswith("CVE-"):
+        return "NVD"
+    if alias.startswith("GHSA-"):
+        return "GitHub"
+    if alias.startswith("PYSEC-"):
+        return "PyPA"
+    return "OSV"
+
+
+def _cvss_method(vector: str) -> str | None:
+    if vector.startswith("CVSS:4"):
+        return "CVSSv4"
+    if vector.startswith("CVSS:3.1"):
+        return "CVSSv31"
+    if vector.startswith("CVSS:3"):
+        return "CVSSv3"
+    if vector.startswith("AV:"):
+        return "CVSSv2"
+    return None
+
+
+__all__ = [
+    "SPEC_VERSIONS",
+    "bom_format_for",
+    "build_document",
+    "render_bom",
+    "write_bom",
+]
+
+
+# ---------------------------------------------------------------- XML
+
+_XS = "{http://www.w3.org/2001/XMLSchema}"
+_ROOT_SKIP = {"$schema", "bomFormat", "specVersion"}
+
+
+class _XsdModel:
+    """The content model of one XSD element: attributes, ordered child elements, text."""
+
+    def __init__(self) -> None:
+        self.attrs: set[str] = set()
+        self.children: dict[str, tuple[Any, bool]] = {}  # name -> (xs:element, repeats)
+        self.text = False
+
+
+class _Xsd:
+    """Element order and attribute/element placement, read from the official XSD."""
+
+    def __init__(self, spec_version: str) -> None:
+        import xml.etree.ElementTree as ET
+
+        from .bom_validate import schema_text
+
+        tree = ET.fromstring(schema_text(f"bom-{spec_version}.SNAPSHOT.xsd"))
+        self.types = {
+            node.get("name"): node
+            for node in tree
+            if node.tag in (f"{_XS}complexType", f"{_XS}simpleType")
+        }
+        self.root = next(n for n in tree if n.tag == f"{_XS}element" and n.get("name") == "bom")
+        self.cache: dict[int, _XsdModel] = {}
+
+    def model(self, element: Any) -> _XsdModel:
+        key = id(element)
+        if key in self.cache:
+            return self.cache[key]
+        model = _XsdModel()
+        self.cache[key] = model  # before recursing: types refer to themselves
+        type_name = (element.get("type") or "").split(":")[-1]
+        if type_name:
+            node = self.types.get(type_name)
+            if node is not None and node.tag == f"{_XS}complexType":
+                self._walk(node, model)
+            else:
+                model.text = True
+            return model
+        inline = element.find(f"{_XS}complexType")
+        if inline is not None:
+            self._walk(inline, model)
+        else:
+            model.text = True
+        return model
+
+    def _walk(self, node: Any, model: _XsdModel) -> None:
+        for child in node:
+            tag = child.tag
+            if tag == f"{_XS}element" and child.get("name"):
+                repeats = child.get("maxOccurs", "1") not in ("0", "1")
+                repeats = repeats or _in_repeating_group(node)
+                model.children.setdefault(child.get("name"), (child, repeats))
+            elif tag == f"{_XS}attribute" and child.get("name"):
+                model.attrs.add(child.get("name"))
+            elif tag in (f"{_XS}sequence", f"{_XS}choice", f"{_XS}all"):
+                self._walk(child, model)
+            elif tag == f"{_XS}simpleContent":
+                model.text = True
+                self._walk(child, model)
+            elif tag in (f"{_XS}extension", f"{_XS}restriction", f"{_XS}complexContent"):
+                base = (child.get("base") or "").split(":")[-1]
+                base_node = self.types.get(base)
+                if base_node is not None and base_node.tag == f"{_XS}complexType":
+                    self._walk(base_node, model)
+                self._walk(child, model)
+
+
+def _in_repeating_group(node: Any) -> bool:
+    return node.tag in (f"{_XS}sequence", f"{_XS}choice") and node.get("maxOccurs", "1") not in (
+        "0",
+        "1",
+    )
+
+
+@lru_cache(maxsize=4)
+def _xsd(spec_version: str) -> _Xsd:
+    return _Xsd(spec_version)
+
+
+def to_xml(doc: dict[str, Any], spec_version: str) -> str:
+    """The same document as CycloneDX XML, element order taken from the XSD."""
+    import xml.etree.ElementTree as ET
+
+    xsd = _xsd(spec_version)
+    ns = f"http://cyclonedx.org/schema/bom/{spec_version}"
+    data = {k: v for k, v in doc.items() if k not in _ROOT_SKIP}
+    if "dependencies" in data:
+        data["dependencies"] = [
+            {"ref": d["ref"], "dependency": [{"ref": c} for c in d.get("dependsOn", [])]}
+            for d in data["dependencies"]
+        ]
+    root = ET.Element("bom", {"xmlns": ns})
+    _fill(root, data, xsd.model(xsd.root), xsd, ns, "bom")
+    ET.indent(root, space="  ")
+    body = ET.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+
+
+def _xml_scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _fill(el: Any, value: Any, model: _XsdModel, xsd: _Xsd, ns: str, where: str) -> None:
+    if not isinstance(value, dict):
+        el.text = _xml_scalar(value)
+        return
+    rest = []
+    for key, item in value.items():
+        if key in model.attrs and not isinstance(item, (dict, list)):
+            el.set(key, _xml_scalar(item))
+        else:
+            rest.append(key)
+    if model.text:
+        if len(rest) > 1:
+            raise ValueError(f"XML: {where} holds text, cannot place {rest}")
+        if rest:
+            el.text = _xml_scalar(value[rest[0]])
+        return
+    unknown = [k for k in rest if k not in model.children]
+    if unknown:
+        raise ValueError(f"XML: no place for {unknown} in <{where}>")
+    for name, (decl, repeats) in model.children.items():
+        if name in value and name in rest:
+            _emit(el, name, value[name], decl, repeats, xsd, ns)
+
+
+def _emit(parent: Any, name: str, value: Any, decl: Any, repeats: bool, xsd: _Xsd, ns: str) -> None:
+    import xml.etree.ElementTree as ET
+
+    model = xsd.model(decl)
+    if isinstance(value, list) and repeats:
+        for item in value:
+            _fill(ET.SubElement(parent, name), item, model, xsd, ns, name)
+        return
+    el = ET.SubElement(parent, name)
+    if not isinstance(value, list):
+        _fill(el, value, model, xsd, ns, name)
+        return
+    # a JSON array is an XML wrapper around repeated children
+    options = model.children
+    default = name[:-1] if name.endswith("s") and name[:-1] in options else None
+    if default is None and len(options) == 1:
+        default = next(iter(options))
+    for item in value:
+        if isinstance(item, dict) and len(item) == 1 and next(iter(item)) in options:
+            child = next(iter(item))
+            if child not in xsd.model(options[child][0]).children:
+                cdecl = options[child][0]
+                _fill(
+                    ET.SubElement(el, child), item[child], xsd.model(cdecl), xsd, ns, child
+                )
+                continue
+        if default is None:
+            raise ValueError(f"XML: cannot tell the element for an item of <{name}>")
+        cdecl = options[default][0]
+        _fill(ET.SubElement(el, default), item, xsd.model(cdecl), xsd, ns, default)

@@ -1,0 +1,289 @@
+"""`aibom validate FILE...`: check CycloneDX documents against the official schemas.
+
+JSON or XML is told from the content, the spec version from the document itself
+(`specVersion`, or the XML namespace). The schemas are the ones cyclonedx-python-lib bundles.
+
+Speed: the library's own JSON validator uses jsonschema's default format checker, whose
+`iri-reference` check goes through `rfc3987-syntax` (a lark Earley parser): importing it costs
+about 2 s and each URL about 70 ms. Here the validator is built from the same schema files with
+a format checker of our own: cheap, exact checks for `date-time`, `email`, and a syntactic
+check for IRIs/URIs (no whitespace or forbidden characters, a valid scheme when absolute),
+and `rfc3987-syntax` is never imported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, InputError
+
+MAX_BYTES = 512 * 1024 * 1024
+MAX_ERRORS = 100
+_SCHEMA_PACKAGE = "cyclonedx.schema._res"
+_SCHEMA_PREFIX = "http://cyclonedx.org/schema/"
+JSON_VERSIONS = ("1.2", "1.3", "1.4", "1.5", "1.6", "1.7")
+XML_VERSIONS = ("1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7")
+_XML_NS = re.compile(r"^\{http://cyclonedx\.org/schema/bom/(\d+\.\d+)\}bom$")
+
+
+@dataclass
+class Validation:
+    kind: str  # "JSON" or "XML"
+    spec_version: str
+    errors: list[str]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+def schema_text(name: str) -> str:
+    """A schema file bundled with cyclonedx-python-lib."""
+    return resources.files(_SCHEMA_PACKAGE).joinpath(name).read_text(encoding="utf-8")
+
+
+def run_validate(files: tuple[Path, ...]) -> int:
+    worst = EXIT_OK
+    for path in files:
+        try:
+            text = _read(path)
+            result = validate_document(text, str(path))
+        except InputError as exc:
+            sys.stdout.write(f"{path}: error: {exc.what}\n")
+            if exc.hint:
+                sys.stdout.write(f"  hint: {exc.hint}\n")
+            worst = max(worst, EXIT_USAGE)
+            continue
+        label = f"CycloneDX {result.spec_version} {result.kind}"
+        if result.valid:
+            sys.stdout.write(f"{path}: valid ({label})\n")
+            continue
+        count = len(result.errors)
+        sys.stdout.write(f"{path}: INVALID ({label}), {count} error{'s' if count > 1 else ''}:\n")
+        for error in result.errors:
+            sys.stdout.write(f"  {error}\n")
+        worst = max(worst, EXIT_FINDINGS)
+    return worst
+
+
+def _read(path: Path) -> str:
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise InputError(f"file too large (over {MAX_BYTES // 1024**2} MB)", str(path))
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a CycloneDX file", str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", str(path)) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", str(path)) from None
+
+
+def validate_text(text: str) -> list[str]:
+    """The schema errors of a CycloneDX document (empty when valid). A document that is not
+    CycloneDX at all raises `InputError`."""
+    return validate_document(text).errors
+
+
+def validate_document(text: str, origin: str = "<text>") -> Validation:
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("{"):
+        return _validate_json(stripped, origin)
+    if stripped.startswith("<"):
+        return _validate_xml(stripped, origin)
+    raise InputError(
+        "not a CycloneDX document (neither JSON nor XML)",
+        origin,
+        hint="aibom validate reads CycloneDX JSON or XML files",
+    )
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def _validate_json(text: str, origin: str) -> Validation:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", origin
+        ) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply", origin) from None
+    if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
+        raise InputError('not a CycloneDX document: no "bomFormat": "CycloneDX"', origin)
+    version = doc.get("specVersion")
+    if not isinstance(version, str) or version not in JSON_VERSIONS:
+        raise InputError(
+            f"unsupported or missing specVersion {version!r}",
+            origin,
+            hint=f"JSON schemas are known for CycloneDX {', '.join(JSON_VERSIONS)}",
+        )
+    validator = json_validator(version)
+    errors = []
+    try:
+        found = sorted(validator.iter_errors(doc), key=lambda e: (list(map(str, e.path)), e.message))
+    except RecursionError:
+        raise InputError("JSON nested too deeply to validate", origin) from None
+    for error in found[:MAX_ERRORS]:
+        errors.append(_describe(error))
+    if len(found) > MAX_ERRORS:
+        errors.append(f"... and {len(found) - MAX_ERRORS} more errors")
+    return Validation("JSON", version, errors)
+
+
+def _describe(error: Any) -> str:
+    from jsonschema.exceptions import best_match
+
+    detail = error
+    if error.context:
+        detail = best_match(error.context)
+    message = detail.message
+    if len(message) > 300:
+        message = message[:297] + "..."
+    return f"{detail.json_path}: {message}"
+
+
+@lru_cache(maxsize=8)
+def json_validator(version: str) -> Any:
+    """A Draft-7 validator for one CycloneDX version, with the cheap format checker."""
+    jsonschema, referencing = _import_jsonschema()
+    from referencing.jsonschema import DRAFT7
+
+    suffix = "-strict" if version in ("1.2", "1.3") else ""
+    schema = json.loads(schema_text(f"bom-{version}{suffix}.SNAPSHOT.schema.json"))
+    resources_ = [
+        (
+            f"{_SCHEMA_PREFIX}{name}",
+            DRAFT7.create_resource(json.loads(schema_text(name))),
+        )
+        for name in (
+            "spdx.SNAPSHOT.schema.json",
+            "jsf-0.82.SNAPSHOT.schema.json",
+            "cryptography-defs.SNAPSHOT.schema.json",
+        )
+    ]
+    registry = referencing.Registry().with_resources(resources_)
+    return jsonschema.Draft7Validator(schema, registry=registry, format_checker=format_checker())
+
+
+def _import_jsonschema() -> tuple[Any, Any]:
+    """Import jsonschema without letting it load `rfc3987-syntax` (2 s to import, ~70 ms per
+    URL): its formats are checked by `format_checker()` instead."""
+    blocked = "rfc3987_syntax" not in sys.modules and "jsonschema" not in sys.modules
+    if blocked:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+    try:
+        import jsonschema
+        import referencing
+    finally:
+        if blocked and sys.modules.get("rfc3987_syntax", 0) is None:
+            del sys.modules["rfc3987_syntax"]
+    return jsonschema, referencing
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_IRI_FORBIDDEN = re.compile(r"[\s<>\"{}|\\^`\x00-\x1f\x7f]")
+_PCT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_DATE_TIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def _iri_reference(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if _IRI_FORBIDDEN.search(value) or _PCT.search(value):
+        return False
+    head = value.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if ":" in head and not _SCHEME.match(head):
+        return False  # a colon before the first "/" must end a valid scheme
+    return True
+
+
+def _iri(value: object) -> bool:
+    return _iri_reference(value) and (not isinstance(value, str) or bool(_SCHEME.match(value)))
+
+
+def _date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not _DATE_TIME.match(value):
+        return False
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _email(value: object) -> bool:
+    return not isinstance(value, str) or bool(_EMAIL.match(value))
+
+
+def format_checker() -> Any:
+    from jsonschema import FormatChecker
+
+    checker = FormatChecker(formats=())
+    for name in ("iri-reference", "uri-reference"):
+        checker.checks(name)(_iri_reference)
+    for name in ("iri", "uri"):
+        checker.checks(name)(_iri)
+    checker.checks("date-time")(_date_time)
+    for name in ("email", "idn-email"):
+        checker.checks(name)(_email)
+    return checker
+
+
+# ---------------------------------------------------------------- XML
+
+
+def _validate_xml(text: str, origin: str) -> Validation:
+    from lxml import etree
+
+    head = text[:4096].upper()
+    if "<!DOCTYPE" in head or "<!ENTITY" in text.upper():
+        raise InputError("XML with a DOCTYPE or entities is refused", origin)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
+    try:
+        root = etree.fromstring(text.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"invalid XML: {exc}", origin) from None
+    match = _XML_NS.match(root.tag)
+    if not match:
+        raise InputError(
+            "not a CycloneDX document: the root element is not a CycloneDX <bom>", origin
+        )
+    version = match.group(1)
+    if version not in XML_VERSIONS:
+        raise InputError(f"unsupported CycloneDX version {version}", origin)
+    schema = xml_schema(version)
+    schema.validate(root)
+    errors = [f"line {e.line}: {e.path}: {e.message}" for e in schema.error_log]
+    if len(errors) > MAX_ERRORS:
+        errors = errors[:MAX_ERRORS] + [f"... and {len(errors) - MAX_ERRORS} more errors"]
+    return Validation("XML", version, errors)
+
+
+@lru_cache(maxsize=8)
+def xml_schema(version: str) -> Any:
+    from lxml import etree
+
+    with resources.as_file(resources.files(_SCHEMA_PACKAGE)) as folder:
+        xsd = etree.parse(str(Path(folder) / f"bom-{version}.SNAPSHOT.xsd"))
+        return etree.XMLSchema(xsd)
