@@ -1,0 +1,74 @@
+"""Wall time of `aibom check` (the pre-commit fast path) on one 50-line requirements file.
+
+Run:  python tests/benchmarks/bench_check.py [--runs N]
+
+Prints the median, minimum and maximum wall time of N runs of the installed `aibom` console
+script (falling back to `python -m aibom`), each a fresh process, plus the bare interpreter
+start-up for comparison. Target: median under 150 ms. Not collected by pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def make_requirements(lines: int) -> str:
+    """`lines` pinned requirements, each with two sha256 hashes, like pip-compile writes;
+    one unpinned line so the check has a finding to print."""
+    out = []
+    for i in range(lines - 1):
+        a = hashlib.sha256(f"wheel-{i}".encode()).hexdigest()
+        b = hashlib.sha256(f"sdist-{i}".encode()).hexdigest()
+        out.append(f"package-{i}==1.{i}.0 --hash=sha256:{a} --hash=sha256:{b}")
+    out.append("requests>=2.31")
+    return "\n".join(out) + "\n"
+
+
+def command() -> list[str]:
+    script = Path(sys.executable).with_name("aibom")
+    if script.is_file():
+        return [str(script)]
+    found = shutil.which("aibom")
+    return [found] if found else [sys.executable, "-m", "aibom"]
+
+
+def measure(cmd: list[str], cwd: Path, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, capture_output=True, check=False)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=21)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "requirements.txt").write_text(make_requirements(50), "utf-8")
+        cmd = [*command(), "check", "requirements.txt"]
+        result = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, check=False)
+        print(f"command: {' '.join(cmd)}  (exit {result.returncode})")
+        print(f"output: {result.stdout.strip()}")
+        baseline = measure([sys.executable, "-c", "pass"], folder, args.runs)
+        times = measure(cmd, folder, args.runs)
+    ms = [t * 1000 for t in times]
+    print(f"python -c pass: median {statistics.median(baseline) * 1000:.1f} ms")
+    print(
+        f"aibom check, 50-line requirements file, {args.runs} runs: "
+        f"median {statistics.median(ms):.1f} ms, min {min(ms):.1f} ms, max {max(ms):.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

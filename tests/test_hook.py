@@ -1,0 +1,134 @@
+"""`aibom check` (the pre-commit fast path): exact output lines, exit codes, the same
+findings as a full scan of the same files, and no heavy imports."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aibom.config import Config
+from aibom.hook import check_files, format_line, run_check
+from aibom.rules import all_rules
+from aibom.scan import scan
+
+PINS = Path(__file__).resolve().parent.parent / "fixtures" / "pins"
+SIX_WHEEL = "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274"
+
+
+def _copy(case: str, dest: Path) -> list[Path]:
+    shutil.copytree(PINS / case, dest, dirs_exist_ok=True)
+    return sorted(p.relative_to(dest) for p in dest.rglob("*.txt"))
+
+
+def test_output_lines_and_exit_code_for_an_unpinned_requirement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = _copy("aib101-bad", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    code = run_check(tuple(files), None)
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.splitlines() == [
+        "requirements.txt:1: AIB101 requests is not pinned to one exact version (>=2.31); "
+        "pin it with ==<version>",
+        "requirements.txt:2: AIB101 numpy is not pinned to one exact version "
+        "(no version specifier); pin it with ==<version>",
+    ]
+
+
+def test_clean_file_exits_zero_and_prints_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = _copy("aib111-good", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert run_check(tuple(files), None) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_missing_file_exits_two(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run_check((Path("requirements.txt"),), None) == 2
+    assert capsys.readouterr().err == "requirements.txt: error: file not found\n"
+
+
+def test_files_of_other_kinds_are_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "README.md").write_text("requests>=1\n", "utf-8")
+    (tmp_path / "app.py").write_text("import pickle\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert check_files([Path("README.md"), Path("app.py")], Config()) == ([], [])
+
+
+def test_inline_ignore_and_disable_silence_the_hook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "requirements.txt").write_text(
+        "requests>=2.31  # aibom: ignore[AIB101] vendored range, reviewed\nnumpy\n", "utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    findings, _ = check_files([Path("requirements.txt")], Config())
+    assert [(f.rule_id, f.location.line) for f in findings] == [("AIB101", 2)]
+    findings, _ = check_files(
+        [Path("requirements.txt")], Config(disabled_rules=frozenset({"AIB101"}))
+    )
+    assert findings == []
+
+
+def test_unreadable_requirements_file_is_a_finding_not_a_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "requirements.txt").write_bytes(b"six==1.17.0\x00\x00\xff")
+    monkeypatch.chdir(tmp_path)
+    findings, _ = check_files([Path("requirements.txt")], Config())
+    assert [format_line(f) for f in findings] == [
+        "requirements.txt: AIB901 could not be read or parsed: "
+        "binary content (NUL bytes): not a text file"
+    ]
+
+
+PIN_GROUPS = {"pins", "scan"}
+
+
+@pytest.mark.parametrize(
+    "case",
+    sorted(p.name for p in PINS.iterdir() if p.is_dir() and p.name.startswith("aib")),
+)
+def test_hook_findings_equal_full_scan_findings(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = _copy(case, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    hook_findings, missing = check_files(files, Config())
+    assert missing == []
+    result = scan(Config(roots=(Path("."),)))
+    groups = {r.id: r.group for r in all_rules().values()}
+    scan_findings = [f for f in result.findings if groups[f.rule_id] in PIN_GROUPS]
+    assert hook_findings == scan_findings
+    assert bool(hook_findings) == case.endswith("-bad")
+
+
+def test_hook_does_not_import_heavy_libraries(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text(
+        f"six==1.17.0 --hash=sha256:{SIX_WHEEL}\nidna==3.10\n", "utf-8"
+    )
+    probe = (
+        "import sys\n"
+        "from aibom.cli import main\n"
+        "try:\n"
+        "    main(['check', 'requirements.txt'])\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'cyclonedx', 'httpx', 'pip_audit', 'jsonschema', 'httpcore', 'serializable'})\n"
+        "print('HEAVY', heavy, 'EXIT', code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.stdout.splitlines()[-1] == "HEAVY [] EXIT 1", done.stderr
+    assert done.stdout.splitlines()[0].startswith("requirements.txt:2: AIB111 idna has no --hash")
