@@ -60,14 +60,18 @@ FULL_COMMIT = re.compile(r"^[0-9a-fA-F]{40}$")
 # A Hugging Face repo id: "name" or "org/name" (letters, digits, "-", "_", ".").
 HUB_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]*/)?[A-Za-z0-9][\w.-]*$")
 
-# Words that must appear in a file for it to hold anything we look for. A file without any
-# of them (and without non-ASCII bytes, which could spell identifiers in NFKC forms) is not
-# parsed at all: aibom is not a linter, and this keeps pre-commit runs fast.
-_KEYWORDS = re.compile(
+# A file must mention one of these names to hold anything we look for ...
+_SPECIFIC = re.compile(
     rb"from_pretrained|pipeline|hf_hub_download|snapshot_download|SentenceTransformer|"
-    rb"CrossEncoder|create_model|load|trust_remote_code|read_pickle|Unpickler|LLM|shelve|"
-    rb"import \*|getattr"
+    rb"CrossEncoder|create_model|trust_remote_code|read_pickle|Unpickler|LLM|load_dataset|"
+    rb"load_model|shelve"
 )
+# ... or both a `load` and one of the modules whose `load` unpickles (imports always spell
+# the module name, even `__import__("pickle")`). A file passing neither test (and without
+# non-ASCII bytes, which could spell identifiers in NFKC forms) is not parsed at all: aibom
+# is not a linter, and this keeps pre-commit runs fast.
+_LOAD = re.compile(rb"load")
+_LOADER_MODULES = re.compile(rb"torch|pickle|dill|joblib|numpy|pandas|keras|shelve")
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 _SUPPRESS = re.compile(r"#\s*aibom:\s*ignore(?:\[([^\]]*)\])?[ \t:]*(.*)$")
@@ -160,9 +164,10 @@ def analyse_source(data: bytes, rel: str) -> Collected:
     tree = _parse(data, rel, None, collected)
     if tree is None:
         return collected
+    index = _index(tree)
     names = _Names()
-    _bind_names(tree, names)
-    collected.code_refs.extend(_references(tree, names, rel, None))
+    _bind_names(tree, index, names)
+    collected.code_refs.extend(_references(index, names, rel, None))
     collected.suppressions.extend(_suppressions(_decode(data), rel))
     return collected
 
@@ -214,7 +219,7 @@ def analyse_notebook(data: bytes, rel: str) -> Collected:
             ScanError(where, f"notebook has {len(cells)} cells (limit {MAX_CELLS})")
         )
         return collected
-    trees: list[tuple[str, ast.Module]] = []
+    sources: list[tuple[str, str]] = []
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
@@ -230,16 +235,21 @@ def analyse_notebook(data: bytes, rel: str) -> Collected:
             )
             continue
         python = strip_magics(text)
-        if python is None or not _worth_parsing(python.encode("utf-8")):
-            continue
+        if python is not None:
+            sources.append((member, python))
+    # One prefilter for the whole notebook: a cell may use a name imported in another.
+    if not _worth_parsing("\n".join(text for _, text in sources).encode("utf-8")):
+        return collected
+    cells_parsed: list[tuple[str, _Index]] = []
+    for member, python in sources:
         tree = _parse(python.encode("utf-8"), rel, member, collected)
         if tree is not None:
-            trees.append((member, tree))
+            cells_parsed.append((member, _index(tree)))
     names = _Names()
-    for _, tree in trees:
-        _bind_names(tree, names)
-    for member, tree in trees:
-        collected.code_refs.extend(_references(tree, names, rel, member))
+    for _, index in cells_parsed:
+        _bind_names(index.tree, index, names)
+    for member, index in cells_parsed:
+        collected.code_refs.extend(_references(index, names, rel, member))
     return collected
 
 
@@ -281,7 +291,11 @@ def strip_magics(text: str) -> str | None:
 
 
 def _worth_parsing(data: bytes) -> bool:
-    return bool(_KEYWORDS.search(data) or _NON_ASCII.search(data))
+    return bool(
+        _SPECIFIC.search(data)
+        or (_LOAD.search(data) and _LOADER_MODULES.search(data))
+        or _NON_ASCII.search(data)
+    )
 
 
 def _parse(data: bytes, rel: str, member: str | None, collected: Collected) -> ast.Module | None:
@@ -327,9 +341,55 @@ def _suppressions(text: str, rel: str) -> Iterator[Suppression]:
 # --------------------------------------------------------------------------- names
 
 
-def _bind_names(tree: ast.Module, names: _Names) -> None:
+@dataclass
+class _Index:
+    """One walk over a module: what the later passes need, so the tree is walked once."""
+
+    tree: ast.Module
+    imports: list[ast.Import | ast.ImportFrom] = field(default_factory=list)
+    stores: list[ast.Name] = field(default_factory=list)  # every assignment target name
+    calls: list[tuple[ast.Call, tuple[int, ...]]] = field(default_factory=list)  # + scopes
+    scope_locals: list[set[str]] = field(default_factory=list)  # per function scope
+    scope_globals: list[set[str]] = field(default_factory=list)
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+def _index(tree: ast.Module) -> _Index:
+    index = _Index(tree)
+    stack: list[tuple[ast.AST, tuple[int, ...]]] = [(tree, ())]
+    while stack:
+        node, chain = stack.pop()
+        if isinstance(node, _SCOPES):
+            spec = node.args
+            bound = {a.arg for a in (*spec.posonlyargs, *spec.args, *spec.kwonlyargs)}
+            bound.update(a.arg for a in (spec.vararg, spec.kwarg) if a is not None)
+            index.scope_locals.append(bound)
+            index.scope_globals.append(set())
+            chain = (*chain, len(index.scope_locals) - 1)
+        elif isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Store):
+                index.stores.append(node)
+                if chain:
+                    index.scope_locals[chain[-1]].add(node.id)
+            continue  # a Name has no children worth visiting
+        elif isinstance(node, ast.Call):
+            index.calls.append((node, chain))
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            index.imports.append(node)
+        elif isinstance(node, ast.Global | ast.Nonlocal) and chain:
+            index.scope_globals[chain[-1]].update(node.names)
+        elif isinstance(node, ast.Constant):
+            continue
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, chain))
+    return index
+
+
+def _bind_names(tree: ast.Module, index: _Index, names: _Names) -> None:
     """Imports anywhere in the module (flow-insensitive), module-level constants and aliases."""
-    for node in ast.walk(tree):
+    for node in index.imports:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -337,7 +397,7 @@ def _bind_names(tree: ast.Module, names: _Names) -> None:
                 else:
                     top = alias.name.split(".", 1)[0]
                     names.aliases.setdefault(top, top)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif node.module and node.level == 0:
             for alias in node.names:
                 if alias.name == "*":
                     names.star_modules.append(node.module)
@@ -365,15 +425,10 @@ def _bind_names(tree: ast.Module, names: _Names) -> None:
                 names.ambiguous.add(name)
     # A name rebound anywhere else (in a function with `global`, a loop, `+=`) is not a
     # constant: we do not follow control flow, so we do not guess which value applies.
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Name)
-            and isinstance(node.ctx, ast.Store)
-            and node.id in names.constants
-            and id(node) not in top_targets
-        ):
-            names.constants.pop(node.id, None)
-            names.ambiguous.add(node.id)
+    for store in index.stores:
+        if store.id in names.constants and id(store) not in top_targets:
+            names.constants.pop(store.id, None)
+            names.ambiguous.add(store.id)
 
 
 def _imported_roots(names: _Names) -> set[str]:
@@ -513,42 +568,21 @@ class _Call:
         return _resolve(node, self.names, 0, self.shadow)
 
 
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-
-
-def _local_names(scope: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> frozenset[str]:
-    """Names a function binds locally (parameters and assignments, over-approximated by
-    including nested scopes): inside it they hide module constants."""
-    spec = scope.args
-    bound = {a.arg for a in (*spec.posonlyargs, *spec.args, *spec.kwonlyargs)}
-    bound.update(a.arg for a in (spec.vararg, spec.kwarg) if a is not None)
-    body: list[ast.AST] = list(scope.body) if isinstance(scope.body, list) else [scope.body]
-    declared_global: set[str] = set()
-    for stmt in body:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                bound.add(node.id)
-            elif isinstance(node, ast.Global):
-                declared_global.update(node.names)
-    return frozenset(bound - declared_global)
-
-
-def _references(
-    tree: ast.Module, names: _Names, rel: str, member: str | None
-) -> list[CodeReference]:
+def _references(index: _Index, names: _Names, rel: str, member: str | None) -> list[CodeReference]:
     found: list[tuple[int, int, int, CodeReference]] = []
-    stack: list[tuple[ast.AST, frozenset[str]]] = [(tree, frozenset())]
-    while stack:
-        node, shadow = stack.pop()
-        if isinstance(node, _SCOPES):
-            shadow = shadow | _local_names(node)
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, shadow))
-        if not isinstance(node, ast.Call):
-            continue
+    shadows: dict[tuple[int, ...], frozenset[str]] = {(): frozenset()}
+    for node, chain in index.calls:
         dotted = _callee(node.func, names)
         if dotted is None:
             continue
+        shadow = shadows.get(chain)
+        if shadow is None:
+            # names a function binds (parameters, assignments; not `global` ones) hide
+            # module constants inside it and its nested functions
+            bound: set[str] = set()
+            for scope in chain:
+                bound |= index.scope_locals[scope] - index.scope_globals[scope]
+            shadow = shadows[chain] = frozenset(bound)
         location = Location(rel, node.lineno, member)
         call = _Call(node, dotted, _written(node.func), names, location, shadow)
         refs = list(_classify(call))
