@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from . import __version__
 from .components import BomGraph, build_graph
@@ -67,10 +68,32 @@ def render_bom(result: ScanResult, fmt: str = "json", spec_version: str = DEFAUL
         )
     doc = build_document(result, spec_version)
     if fmt == "json":
-        return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return dump_json(doc)
     if fmt == "xml":
         return to_xml(doc, spec_version)
     raise InputError(f"unknown AIBOM format {fmt!r}", hint="use json or xml")
+
+
+_LINE_PER_ITEM = ("components", "dependencies", "vulnerabilities")
+
+
+def dump_json(doc: dict[str, Any]) -> str:
+    """Sorted-key JSON: small parts indented, and one line per component, dependency and
+    vulnerability, so the file diffs line by line and is written by the C encoder (the
+    pure-Python indenting encoder is six times slower on 2,000 components)."""
+    parts = []
+    for key in sorted(doc):
+        value = doc[key]
+        name = json.dumps(key)
+        if key in _LINE_PER_ITEM and isinstance(value, list):
+            items = ",\n".join(
+                "    " + json.dumps(item, sort_keys=True, ensure_ascii=False) for item in value
+            )
+            parts.append(f"  {name}: [\n{items}\n  ]" if value else f"  {name}: []")
+        else:
+            text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+            parts.append(f"  {name}: " + text.replace("\n", "\n  "))
+    return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
 def write_bom(result: ScanResult, output: Path, spec_version: str = DEFAULT_SPEC) -> None:
@@ -283,8 +306,6 @@ def _index_url(comp: Component) -> str:
 
 
 def _safe_path(text: str) -> str:
-    from urllib.parse import quote
-
     return quote(text, safe="-._~")
 
 
@@ -309,11 +330,11 @@ def _licenses(values: list[str]) -> list[dict[str, Any]]:
     if len(entries) == 1:
         return entries
     if all("expression" in e or "id" in e["license"] for e in entries):
-        parts = [f"({e['expression']})" if "expression" in e else e["license"]["id"] for e in entries]
+        parts = [
+            f"({e['expression']})" if "expression" in e else e["license"]["id"] for e in entries
+        ]
         return [{"expression": " AND ".join(parts)}]
-    return [
-        {"license": {"name": e["expression"]}} if "expression" in e else e for e in entries
-    ]
+    return [{"license": {"name": e["expression"]}} if "expression" in e else e for e in entries]
 
 
 @lru_cache(maxsize=4096)
@@ -657,9 +678,7 @@ def _emit(parent: Any, name: str, value: Any, decl: Any, repeats: bool, xsd: _Xs
             child = next(iter(item))
             if child not in xsd.model(options[child][0]).children:
                 cdecl = options[child][0]
-                _fill(
-                    ET.SubElement(el, child), item[child], xsd.model(cdecl), xsd, ns, child
-                )
+                _fill(ET.SubElement(el, child), item[child], xsd.model(cdecl), xsd, ns, child)
                 continue
         if default is None:
             raise ValueError(f"XML: cannot tell the element for an item of <{name}>")

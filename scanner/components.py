@@ -32,6 +32,7 @@ from .model import (
     Hash,
     Inventory,
     Location,
+    SourceKind,
     normalize_name,
 )
 from .redact import redact_text, redact_url
@@ -79,7 +80,9 @@ class BomGraph:
         found = self.component(self.ref_for_location(location))
         return found if found is not None else self.root
 
-    def refs_for_package(self, name: str, version: str | None, ecosystem: str = "pypi") -> list[str]:
+    def refs_for_package(
+        self, name: str, version: str | None, ecosystem: str = "pypi"
+    ) -> list[str]:
         """Components of a package: those at `version` when any, else every one of that name."""
         refs = self.by_package.get((ecosystem, normalize_name(name)), [])
         if version is None:
@@ -102,7 +105,7 @@ def build_graph(inventory: Inventory) -> BomGraph:
     for refs in by_package.values():
         refs.sort()
     _dependency_edges(inventory.dependencies, dep_refs, by_package, components, edges)
-    direct = {dep_refs[i] for i, d in enumerate(inventory.dependencies) if d.direct}
+    direct = {dep_refs[i] for i, d in enumerate(inventory.dependencies) if d.direct} - {""}
 
     parents: dict[str, str] = {}
     by_path: dict[str, str] = {}
@@ -181,16 +184,23 @@ def _dependencies(
     # sort so the display name and first-seen facts do not depend on input order
     order = sorted(range(len(deps)), key=lambda i: _dep_sort_key(deps[i]))
     refs: list[str] = [""] * len(deps)
+    constraints = [i for i in order if deps[i].source is SourceKind.CONSTRAINTS]
     for i in order:
         dep = deps[i]
+        if dep.source is SourceKind.CONSTRAINTS:
+            continue
         version = _exact_version(dep)
         url = redact_url(dep.url)[0] if dep.url else None
         if version is None and not url:
             versions = known.get((dep.ecosystem, dep.key), set())
             if len(versions) == 1:
                 version = next(iter(versions))
-        purl = _package_purl(dep, version, url)
-        ref = purl
+        if url and dep.url_kind == "path":
+            purl = _package_purl(dep, version, None)
+            ref = f"{purl}#path:{url}"
+        else:
+            purl = _package_purl(dep, version, url)
+            ref = purl
         comp = components.get(ref)
         if comp is None:
             comp = Component(
@@ -202,13 +212,34 @@ def _dependencies(
                 ecosystem=dep.ecosystem,
                 scope="optional",
             )
-            if url:
+            if url and dep.url_kind == "path":
+                comp.properties["aibom:local-path"] = url
+            elif url:
                 comp.urls.append(url)
                 comp.properties["aibom:url-kind"] = dep.url_kind or "url"
             components[ref] = comp
         _merge(comp, dep)
         refs[i] = ref
         by_location.setdefault((dep.location.path, dep.location.line), ref)
+    # A constraint installs nothing: it narrows the component(s) of that name, if any.
+    by_name: dict[tuple[str, str], list[Component]] = defaultdict(list)
+    for comp in components.values():
+        if comp.ecosystem is not None:
+            by_name[(comp.ecosystem, normalize_name(comp.name))].append(comp)
+    for i in constraints:
+        dep = deps[i]
+        targets = sorted(by_name.get((dep.ecosystem, dep.key), []), key=lambda c: c.bom_ref)
+        version = _exact_version(dep)
+        exact = [c for c in targets if version and c.version == version]
+        for comp in exact or targets:
+            comp.occurrences.append(dep.location)
+            spec = (dep.specifier or "").strip()
+            if spec and not _EXACT.match(spec):
+                comp.specifiers.append(redact_text(spec)[0])
+            comp.multi_properties.append(("aibom:source", dep.source.value))
+        if exact or targets:
+            refs[i] = (exact or targets)[0].bom_ref
+            by_location.setdefault((dep.location.path, dep.location.line), refs[i])
     return refs
 
 
@@ -274,9 +305,12 @@ def _dependency_edges(
 ) -> None:
     # (path, eco, name) -> refs declared in that file
     in_file: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for dep, ref in zip(deps, refs):
-        in_file[(dep.location.path, dep.ecosystem, dep.key)].add(ref)
-    for dep, ref in zip(deps, refs):
+    for dep, ref in zip(deps, refs, strict=True):
+        if ref:
+            in_file[(dep.location.path, dep.ecosystem, dep.key)].add(ref)
+    for dep, ref in zip(deps, refs, strict=True):
+        if not ref:
+            continue
         for wanted in dep.requires:
             name = normalize_name(wanted)
             local = in_file.get((dep.location.path, dep.ecosystem, name))
@@ -311,11 +345,15 @@ def _artifacts(
     for art in artifacts:
         ref = f"file:{art.path}"
         parent_ref = f"file:{art.parent}" if art.parent else None
-        if parent_ref and parent_ref in components and parent_ref != ref:
-            if not _would_cycle(parents, ref, parent_ref):
-                parents[ref] = parent_ref
-                edges[parent_ref].add(ref)
-                continue
+        if (
+            parent_ref
+            and parent_ref in components
+            and parent_ref != ref
+            and not _would_cycle(parents, ref, parent_ref)
+        ):
+            parents[ref] = parent_ref
+            edges[parent_ref].add(ref)
+            continue
         top.add(ref)
     return top
 
