@@ -361,3 +361,58 @@ def test_code_reference_records_are_plain_data() -> None:
         target="m.pt",
         args=(("weights_only", "missing"),),
     )
+
+
+def test_function_scopes_are_precise() -> None:
+    source = b"""
+from transformers import AutoModel
+MODEL = "acme-ai/base"
+def outer():
+    def inner():
+        MODEL = "acme-ai/other"  # local to inner only
+        return MODEL
+    return AutoModel.from_pretrained(MODEL)
+def with_global():
+    global MODEL
+    return AutoModel.from_pretrained(MODEL)
+"""
+    refs = analyse_source(source, "s.py").code_refs
+    # `MODEL` is rebound in inner(): not a constant any more anywhere (flow-insensitive)
+    assert [(r.location.line, r.target, dict(r.args).get("reason")) for r in refs] == [
+        (8, None, "variable MODEL"),
+        (11, None, "variable MODEL"),
+    ]
+    source = b"""
+from transformers import AutoModel
+MODEL = "acme-ai/base"
+def outer(name):
+    lambda MODEL: MODEL
+    return AutoModel.from_pretrained(MODEL), AutoModel.from_pretrained(name)
+"""
+    refs = analyse_source(source, "t.py").code_refs
+    assert [(r.location.line, r.target) for r in refs] == [(6, "acme-ai/base"), (6, None)]
+
+
+def test_notebook_prefilter_spans_cells() -> None:
+    doc = {
+        "nbformat": 4,
+        "cells": [
+            {"cell_type": "code", "source": ["from torch import load as L"]},
+            {"cell_type": "code", "source": "state = L('a.pt')"},
+        ],
+    }
+    import json as _json
+
+    refs = analyse_notebook(_json.dumps(doc).encode(), "n.ipynb").code_refs
+    assert [(r.location, r.kind) for r in refs] == [
+        (Location("n.ipynb", 1, "cell 2"), "torch-load")
+    ]
+
+
+def test_load_without_a_loader_module_is_not_parsed() -> None:
+    # `load` alone (json, yaml, a method) is not enough to parse the file
+    assert analyse_source(b"import json\njson.load(f)\ndef g(:\n", "j.py").errors == []
+    # with a loader module named, the file is parsed (and its syntax error reported)
+    assert analyse_source(b"import pickle\npickle.load(f)\ndef g(:\n", "p.py").errors == [
+        ScanError(Location("p.py", 3), "syntax error: invalid syntax")
+    ]
