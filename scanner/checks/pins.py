@@ -18,6 +18,7 @@ import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from ..config import Config
 from ..model import Dependency, Finding, Hash, IndexOption, Inventory, Location, SourceKind
@@ -271,7 +272,9 @@ def lock_hash_findings(inventory: Inventory, config: Config) -> Iterator[Finding
             continue
         if dict(dep.properties).get("aibom:lock:source") in ("virtual", "editable", "directory"):
             continue
-        yield Finding.make("AIB115", dep.location, name=dep.name, version=dep.version or "?")
+        yield Finding.make(
+            "AIB115", dep.location, name=dep.name, version=dep.version or "(no version)"
+        )
 
 
 # --------------------------------------------------------------------------- URLs, VCS, -e
@@ -399,20 +402,30 @@ def conflicting_pin_findings(inventory: Inventory, config: Config) -> Iterator[F
 
 
 def stale_lock_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
-    """AIB152 from the fact the lock collector records: a property
-    `aibom:lock:content-hash-matches` = "false" on the lock's entries (or on one of them)."""
+    """AIB152 for locks that record a hash of their manifest (`aibom:lock:content-hash` on
+    their entries): the lock collector's `lock_content_hash_matches` recomputes it from the
+    manifest beside the lock. This is the one place a check opens files (the manifest and
+    the lock, as data): the comparison needs both, and only the lock's own module knows each
+    tool's hashing. Needs one scan root (paths are relative to it); "cannot tell" is silent."""
+    roots = [r.strip() for r in inventory.root.split(",")]
+    if len(roots) != 1:
+        return
+    root = Path(roots[0] or ".")
     reported: set[str] = set()
     for dep in inventory.dependencies:
         if not dep.source.is_lock or dep.location.path in reported:
             continue
         props = dict(dep.properties)
-        if props.get("aibom:lock:content-hash-matches") == "false":
-            lock = dep.location.path
-            name = posixpath.basename(lock)
-            manifest = props.get("aibom:lock:manifest") or posixpath.join(
-                _dir(lock), LOCK_MANIFESTS.get(name, "pyproject.toml")
-            )
-            reported.add(lock)
+        if "aibom:lock:content-hash" not in props:
+            continue
+        lock = dep.location.path
+        reported.add(lock)
+        manifest = posixpath.join(
+            _dir(lock), LOCK_MANIFESTS.get(posixpath.basename(lock), "pyproject.toml")
+        )
+        from ..sources.locks import lock_content_hash_matches
+
+        if lock_content_hash_matches(root / lock, root / manifest) is False:
             yield Finding.make("AIB152", Location(lock), lock=lock, manifest=manifest)
 
 
