@@ -185,16 +185,27 @@ def _dependencies(
     order = sorted(range(len(deps)), key=lambda i: _dep_sort_key(deps[i]))
     refs: list[str] = [""] * len(deps)
     constraints = [i for i in order if deps[i].source is SourceKind.CONSTRAINTS]
-    for i in order:
+    # ranges last, so they can join the one component a lock or a direct reference made
+    ranges = [
+        i for i in order if not _exact_version(deps[i]) and not deps[i].url and i not in constraints
+    ]
+    firsts = [i for i in order if i not in set(ranges) and i not in set(constraints)]
+    url_refs: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for i in firsts + ranges:
         dep = deps[i]
-        if dep.source is SourceKind.CONSTRAINTS:
-            continue
         version = _exact_version(dep)
         url = redact_url(dep.url)[0] if dep.url else None
         if version is None and not url:
             versions = known.get((dep.ecosystem, dep.key), set())
+            direct_refs = url_refs.get((dep.ecosystem, dep.key), set())
             if len(versions) == 1:
                 version = next(iter(versions))
+            elif not versions and len(direct_refs) == 1:
+                ref = next(iter(direct_refs))
+                _merge(components[ref], dep)
+                refs[i] = ref
+                by_location.setdefault((dep.location.path, dep.location.line), ref)
+                continue
         if url and dep.url_kind == "path":
             purl = _package_purl(dep, version, None)
             ref = f"{purl}#path:{url}"
@@ -219,6 +230,8 @@ def _dependencies(
                 comp.properties["aibom:url-kind"] = dep.url_kind or "url"
             components[ref] = comp
         _merge(comp, dep)
+        if url:
+            url_refs[(dep.ecosystem, dep.key)].add(ref)
         refs[i] = ref
         by_location.setdefault((dep.location.path, dep.location.line), ref)
     # A constraint installs nothing: it narrows the component(s) of that name, if any.

@@ -262,6 +262,16 @@ class ProjectInfo:
     description: str | None = None
 
 
+def outer_project(a: ProjectInfo | None, b: ProjectInfo | None) -> ProjectInfo | None:
+    """The scanned project is the one declared closest to the scan root (a nested
+    `libs/x/pyproject.toml` is a dependency, not the project), whatever the file order."""
+    if a is None or b is None:
+        return a if b is None else b
+    key_a = (a.location.path.count("/"), a.location.path)
+    key_b = (b.location.path.count("/"), b.location.path)
+    return a if key_a <= key_b else b
+
+
 @dataclass
 class Collected:
     """What one collector returns for one file: plain facts, no judgement."""
@@ -281,8 +291,7 @@ class Collected:
         self.code_refs.extend(other.code_refs)
         self.errors.extend(other.errors)
         self.suppressions.extend(other.suppressions)
-        if self.project is None and other.project is not None:
-            self.project = other.project
+        self.project = outer_project(self.project, other.project)
 
 
 @dataclass(frozen=True)
@@ -343,8 +352,7 @@ class Inventory:
         self.code_refs.extend(collected.code_refs)
         self.errors.extend(collected.errors)
         self.suppressions.extend(collected.suppressions)
-        if collected.project is not None and self.project is None:
-            self.project = collected.project
+        self.project = outer_project(self.project, collected.project)
 
     @property
     def complete(self) -> bool:
