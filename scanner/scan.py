@@ -45,14 +45,26 @@ def collect(config: Config, progress: Callable[[FileRef], None] | None = None) -
     walked = walk(config.roots, config.exclude)
     inventory.errors.extend(walked.errors)
     files = list(walked.files)
+    named: set[str] = set()
     for extra in config.extra_files:
         if not extra.is_file():
             inventory.errors.append(ScanError(Location(extra.as_posix()), "file not found"))
             continue
         ref = FileRef(extra, extra.as_posix(), extra.stat().st_size)
-        if all(f.path.resolve() != extra.resolve() for f in files):
+        walked_ref = next((f for f in files if f.path.resolve() == extra.resolve()), None)
+        if walked_ref is None:
             files.append(ref)
-    tasks = [(f, _task_for(f, config, inventory)) for f in files]
+        named.add((walked_ref or ref).rel)
+    # a file named with -r is a requirements file whatever its name
+    tasks = [
+        (
+            f,
+            sources.get_collector("requirements")
+            if f.rel in named
+            else _task_for(f, config, inventory),
+        )
+        for f in files
+    ]
     jobs = [(f, t) for f, t in tasks if t is not None]
     inventory.files_scanned = len(files)
     workers = config.workers or min(4, os.cpu_count() or 1)

@@ -732,3 +732,14 @@ def test_a_folder_named_like_a_requirements_file(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").mkdir()
     got = parse_requirements_file(tmp_path / "requirements.txt", "requirements.txt")
     assert got.errors == [ScanError(Location("requirements.txt"), "cannot read: Is a directory")]
+
+
+def test_a_file_named_on_the_command_line_is_read_whatever_its_name(tmp_path: Path) -> None:
+    from aibom.scan import collect as scan_collect
+
+    (tmp_path / "deps.txt").write_text("flask==3.0.3\n")
+    (tmp_path / "other.txt").write_text("not-read==1\n")
+    inventory = scan_collect(Config(roots=(tmp_path,), extra_files=(tmp_path / "deps.txt",)))
+    assert [(d.name, d.location, d.source) for d in inventory.dependencies] == [
+        ("flask", Location("deps.txt", 1), REQ)
+    ]
