@@ -64,7 +64,7 @@ HUB_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]*/)?[A-Za-z0-9][\w.-]*$")
 _SPECIFIC = re.compile(
     rb"from_pretrained|pipeline|hf_hub_download|snapshot_download|SentenceTransformer|"
     rb"CrossEncoder|create_model|trust_remote_code|read_pickle|Unpickler|LLM|load_dataset|"
-    rb"load_model|shelve"
+    rb"load_model|shelve|hf://"
 )
 # ... or both a `load` and one of the modules whose `load` unpickles (imports always spell
 # the module name, even `__import__("pickle")`). A file passing neither test (and without
@@ -588,9 +588,11 @@ def _references(index: _Index, names: _Names, rel: str, member: str | None) -> l
         refs = list(_classify(call))
         remote = call.arg(None, "trust_remote_code")
         if remote.literal and remote.value is True:
-            refs.append(_trust_remote_code(call, "True"))
+            refs.append(_trust_remote_code(call, "True", refs))
         elif remote.state == "dynamic" and remote.reason != "**kwargs":
-            refs.append(_trust_remote_code(call, "dynamic"))
+            refs.append(_trust_remote_code(call, "dynamic", refs))
+        if not refs:
+            refs.extend(_hf_urls(call))
         for order, ref in enumerate(refs):
             found.append((node.lineno, node.col_offset, order, ref))
     found.sort(key=lambda item: item[:3])
@@ -600,7 +602,9 @@ def _references(index: _Index, names: _Names, rel: str, member: str | None) -> l
 def _callee(func: ast.expr, names: _Names) -> str | None:
     dotted = _dotted(func, names)
     if dotted is None:
-        return None
+        # `HfApi().snapshot_download(...)`, `get_class().from_pretrained(...)`: the method
+        # name is still known
+        return f"<expr>.{func.attr}" if isinstance(func, ast.Attribute) else "<expr>"
     if "." not in dotted and dotted not in names.aliases and names.star_modules:
         for module in names.star_modules:  # `from transformers import *`
             candidate = f"{module}.{dotted}"
@@ -637,8 +641,11 @@ def _known(dotted: str) -> bool:
     return dotted in _HANDLERS or _unsafe_kind(dotted) is not None
 
 
-def _trust_remote_code(call: _Call, value: str) -> CodeReference:
-    target = _hub_target(call)
+_HUB_KINDS = frozenset({"hub-model", "hub-dataset", "hub-space", "timm-model", "torch-hub"})
+
+
+def _trust_remote_code(call: _Call, value: str, refs: list[CodeReference]) -> CodeReference:
+    target = next((r.target for r in refs if r.kind in _HUB_KINDS and r.target), None)
     return CodeReference(
         "trust-remote-code",
         call.written,
@@ -646,18 +653,6 @@ def _trust_remote_code(call: _Call, value: str) -> CodeReference:
         target=target,
         args=(("value", value),),
     )
-
-
-def _hub_target(call: _Call) -> str | None:
-    """The repo id of the call, when it has one, for trust-remote-code messages."""
-    for position, keywords in (
-        (0, ("pretrained_model_name_or_path", "model_name_or_path", "repo_id", "path")),
-        (1, ("model",)),
-    ):
-        value = call.arg(position, *keywords)
-        if value.literal and isinstance(value.value, str):
-            return value.value
-    return None
 
 
 def _classify(call: _Call) -> Iterator[CodeReference]:
@@ -669,6 +664,9 @@ def _classify(call: _Call) -> Iterator[CodeReference]:
     last = dotted.rsplit(".", 1)[-1]
     if last == "from_pretrained":
         yield from _from_pretrained(call)
+        return
+    if last in {"hf_hub_download", "snapshot_download"}:  # also HfApi().snapshot_download
+        yield from _hub_download(call)
         return
     kind = _unsafe_kind(dotted)
     if kind is not None:
@@ -859,6 +857,41 @@ def _torch_hub(call: _Call) -> Iterator[CodeReference]:
         if repo.reason:
             args.append(("reason", repo.reason))
         yield CodeReference("torch-hub", call.written, call.location, args=tuple(args))
+
+
+_HF_URL = re.compile(
+    r"^hf://(?:(?P<type>datasets|spaces)/)?(?P<repo>[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)"
+    r"(?:@(?P<rev>[^/]+))?(?:/|$)"
+)
+
+
+def _hf_urls(call: _Call) -> Iterator[CodeReference]:
+    """`hf://datasets/org/name@rev/file` paths (fsspec, pandas, polars, duckdb, load_dataset
+    data files) passed to any call, as literal strings or lists of them."""
+    values: list[ast.expr] = [*call.node.args, *(kw.value for kw in call.node.keywords)]
+    for node in values:
+        items = node.elts if isinstance(node, ast.List | ast.Tuple) else [node]
+        for item in items:
+            if isinstance(item, ast.Starred):
+                continue
+            value = call.value(item)
+            if not (value.literal and isinstance(value.value, str)):
+                continue
+            match = _HF_URL.match(value.value)
+            if match is None:
+                continue
+            kind = {"datasets": "hub-dataset", "spaces": "hub-space"}.get(
+                match.group("type") or "", "hub-model"
+            )
+            rev = match.group("rev")
+            revision = _Value("literal", rev.replace("%2F", "/")) if rev else MISSING
+            yield from _hub_ref(
+                call,
+                kind,
+                _Value("literal", match.group("repo")),
+                revision,
+                (("url", value.value),),
+            )
 
 
 # --- unsafe loaders

@@ -127,6 +127,30 @@ def test_hub_reference_findings(fixtures: Path) -> None:
             "without revision= (it follows the default branch); a branch or tag can be moved "
             "to other files",
         ),
+        (
+            "AIB601",
+            45,
+            "dataset acme-ai/files is loaded by ld at revision 'main', a branch, tag or short "
+            "hash, not a full commit; a branch or tag can be moved to other files",
+        ),
+        (
+            "AIB601",
+            46,
+            "model acme-ai/snap is loaded by HfApi().snapshot_download without revision= (it "
+            "follows the default branch); a branch or tag can be moved to other files",
+        ),
+        (
+            "AIB601",
+            47,
+            "model acme-ai/gen is loaded by pipeline without revision= (it follows the default "
+            "branch); a branch or tag can be moved to other files",
+        ),
+        (
+            "AIB602",
+            47,
+            "pipeline passes trust_remote_code=True for acme-ai/gen: Python files from the "
+            "repository are downloaded and executed",
+        ),
     ]
 
 
@@ -293,7 +317,7 @@ def test_fixture_folder_through_the_collectors_and_the_check_table(fixtures: Pat
         "notebook.ipynb:1 (cell 6)",
         "nul_bytes.py",
     ]
-    assert by_rule["AIB602"] == ["hub_refs.py:33", "notebook.ipynb:3 (cell 3)"]
+    assert by_rule["AIB602"] == ["hub_refs.py:33", "hub_refs.py:47", "notebook.ipynb:3 (cell 3)"]
     assert "notebook.ipynb:2 (cell 5)" in by_rule["AIB604"]
     assert "latin1.py:4" in by_rule["AIB604"]
     assert not inventory.complete

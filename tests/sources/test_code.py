@@ -49,6 +49,11 @@ def test_hub_references_every_call_form(fixtures: Path) -> None:
         (38, "torch-hub", "t.hub.load", "acme-ai/detector", COMMIT),
         (40, "local-model", "M.from_pretrained", "./checkpoints/final", None),
         (41, "hub-model", "__import__('peft').PeftModel.from_pretrained", "acme-ai/adapter", None),
+        (44, "hub-dataset", "pd.read_parquet", "acme-ai/reviews", COMMIT),  # hf:// URL
+        (45, "hub-dataset", "ld", "acme-ai/files", "main"),  # hf:// URL in data_files
+        (46, "hub-model", "HfApi().snapshot_download", "acme-ai/snap", None),
+        (47, "hub-model", "pipeline", "acme-ai/gen", None),
+        (47, "trust-remote-code", "pipeline", "acme-ai/gen", None),
     ]
 
 
@@ -69,6 +74,10 @@ def test_hub_reference_args_carry_the_facts_checks_need(fixtures: Path) -> None:
     assert by_line[(33, "trust-remote-code")] == {"value": "True"}
     assert by_line[(37, "torch-hub")] == {"revision": "branch", "entrypoint": "resnet18"}
     assert by_line[(38, "torch-hub")] == {"revision": "commit", "entrypoint": "detector"}
+    assert by_line[(44, "hub-dataset")] == {
+        "revision": "commit",
+        "url": f"hf://datasets/acme-ai/reviews@{COMMIT}/data/train.parquet",
+    }
 
 
 def test_unsafe_loaders(fixtures: Path) -> None:
