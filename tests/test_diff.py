@@ -298,3 +298,52 @@ def test_cli_exit_codes() -> None:
     missing = runner.invoke(main, ["diff", old, str(HAND / "nope.json")])
     assert missing.exit_code == 2
     assert "error: file not found" in missing.stderr
+
+
+PAIR_EXPECTATIONS = {
+    "bump": [("upgraded", "requests")],
+    "downgrade": [("downgraded", "numpy")],
+    "tampered-hash": [("hash-changed", "urllib3")],
+    "swapped-model": [("hash-changed", "models/head.safetensors")],
+    "safetensors-to-pickle": [
+        ("hash-changed", "models/encoder.safetensors"),
+        ("unsafe-format", "models/encoder.safetensors"),
+        ("format-changed", "models/encoder.safetensors"),
+        ("parameters-changed", "models/encoder.safetensors"),
+        ("dtype-changed", "models/encoder.safetensors"),
+    ],
+    "licence-change": [("license-changed", "urllib3")],
+    "new-transitive": [
+        ("added", "brotli"),
+        ("new-transitive", "brotli"),
+        ("edge-added", "urllib3"),
+    ],
+}
+
+
+@pytest.mark.parametrize("pair", sorted(PAIR_EXPECTATIONS))
+def test_pairs_of_real_aiboms(pair: str) -> None:
+    """AIBOMs written by `aibom scan` (fixtures/diff/make_pairs.py) before/after one change."""
+    folder = HERE / "pairs" / pair
+    old = parse_bom((folder / "before.cdx.json").read_bytes(), "before")
+    new = parse_bom((folder / "after.cdx.json").read_bytes(), "after")
+    changes = diff(old, new)
+    assert [(c.kind, c.subject) for c in changes.changes] == PAIR_EXPECTATIONS[pair]
+
+
+def test_another_producers_aiboms_and_mixed_producers() -> None:
+    """cyclonedx-py 7.5 output (requirements mode, bom-refs by line) diffs by identity."""
+    cdx = HERE / "cyclonedx-py"
+    old = parse_bom((cdx / "before.cdx.json").read_bytes(), "before")
+    new = parse_bom((cdx / "after.cdx.json").read_bytes(), "after")
+    assert old.producer is not None and old.producer.startswith("cyclonedx-py")
+    assert [(c.kind, c.subject, c.detail) for c in diff(old, new).changes] == [
+        ("upgraded", "requests", "2.31.0 -> 2.32.3")
+    ]
+    ours = parse_bom((HERE / "pairs" / "bump" / "after.cdx.json").read_bytes(), "aibom")
+    mixed = [(c.kind, c.subject) for c in diff(old, ours).changes]
+    assert ("upgraded", "requests") in mixed
+    assert not any(
+        kind in {"removed", "hash-changed"} and subject in {"numpy", "requests"}
+        for kind, subject in mixed
+    )
