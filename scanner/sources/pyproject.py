@@ -148,7 +148,9 @@ class _Lines:
         escaped = value.replace("\\", "\\\\").replace('"', '\\"')
         best: tuple[int, int] | None = None
         for needle in (f'"{escaped}"', f"'{value}'", f'"""{value}"""', f"'''{value}'''"):
-            pos = self.text.find(needle, start, end)
+            # only an earlier hit can win: bound the search by the best one so far
+            limit = end if best is None else min(end, best[0] + len(needle))
+            pos = self.text.find(needle, start, limit)
             if pos != -1 and (best is None or pos < best[0]):
                 best = (pos, pos + len(needle))
         return best

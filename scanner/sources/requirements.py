@@ -303,7 +303,11 @@ class _Parser:
         raw = redact_text(content)[0]
         args, options_text = _break_args_options(content)
         try:
-            tokens = shlex.split(options_text, posix=True)
+            # shlex is slow; it only matters when there is quoting to undo
+            if any(c in options_text for c in "\"'\\"):
+                tokens = shlex.split(options_text, posix=True)
+            else:
+                tokens = options_text.split()
         except ValueError as exc:
             self.error(rel, number, f"cannot split options ({exc}): {raw}")
             return
