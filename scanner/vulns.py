@@ -13,7 +13,8 @@ Two sources, usable together:
 What this module records (facts; `checks/vulns.py` judges):
 
 - `inventory.vulnerabilities`: one `Vulnerability` per advisory (aliases merged) per affected
-  package version;
+  package version; with `--vuln-db`, an unpinned package named by an advisory that affects
+  every version (a malicious package) gets one with version `"*"`;
 - `inventory.index_facts["audit:unaudited"]`: a list of `Unaudited` records, one per package
   that could not be looked up exactly (not pinned, a direct URL, not a PyPI package, an
   invalid version, not known to the service) with the reason and where it is declared;
@@ -57,6 +58,7 @@ ONLINE_WORKERS = 8
 ADVISORY_SUFFIXES = (".yaml", ".yml", ".json")
 
 SERVICES = ("osv", "pypi")
+ANY_VERSION = "*"  # Vulnerability.version when every version of the package is affected
 
 
 @dataclass(frozen=True)
@@ -77,10 +79,19 @@ def enrich_vulnerabilities(inventory: Inventory, config: Config) -> None:
     found: dict[tuple[str, str], list[Vulnerability]] = {}
     sources: list[str] = []
     if config.vuln_db is not None:
-        db = load_database(config.vuln_db, {key for key, _ in targets})
+        # Packages without an exact version can still be matched by advisories that affect
+        # every version (malicious packages): whatever gets installed is affected.
+        unpinned = {
+            d.key for d in inventory.dependencies if d.ecosystem == "pypi" and d.version is None
+        } - {key for key, _ in targets}
+        db = load_database(config.vuln_db, {key for key, _ in targets} | unpinned)
         sources.append(db.source)
         for (key, version), _name in sorted(targets.items()):
             found.setdefault((key, version), []).extend(db.query(key, version))
+        for key in sorted(unpinned):
+            hits = db.query_every_version(key)
+            if hits:
+                found[(key, ANY_VERSION)] = hits
         inventory.errors.extend(dict.fromkeys(db.errors))  # query errors repeat per version
     if config.audit:
         online, skipped = audit_online(targets, config)
@@ -454,6 +465,24 @@ class Database:
             if hit:
                 found.append(_vulnerability(advisory, package, version, self.source))
         return found
+
+    def query_every_version(self, package: str) -> list[Vulnerability]:
+        """Live advisories that affect every version of the package (a range opened at "0"
+        and never closed), recorded with version `ANY_VERSION`."""
+        found = []
+        for advisory in self.by_package.get(package, ()):
+            if advisory.withdrawn:
+                continue
+            if any(
+                a.package == package and any(_open_ended(r) for r in a.ranges)
+                for a in advisory.affected
+            ):
+                found.append(_vulnerability(advisory, package, ANY_VERSION, self.source))
+        return found
+
+
+def _open_ended(rng: Range) -> bool:
+    return rng.type in {"ECOSYSTEM", "SEMVER"} and rng.events == (("introduced", "0"),)
 
 
 def _vulnerability(advisory: Advisory, package: str, version: str, source: str) -> Vulnerability:

@@ -160,7 +160,7 @@ PACKAGES = {
 
 def test_database_reads_only_relevant_files_and_reports_malformed_ones(db_path: Path) -> None:
     db = load_database(db_path, PACKAGES)
-    assert (db.files_read, db.files_parsed) == (14, 13)  # zzz-unrelated is never parsed
+    assert (db.files_read, db.files_parsed) == (15, 13)  # zzz-unrelated, acme-stealer not parsed
     root = db_path.as_posix()
     assert db.errors == [
         ScanError(
@@ -302,6 +302,12 @@ def test_audit_targets_and_reasons(fixtures: Path) -> None:
     assert targets[("acme-modelkit", "1.4.0")] == "acme_modelkit"
     assert unaudited == [
         Unaudited(
+            "acme-stealer",
+            "acme-stealer",
+            "not pinned (>=1.0): any matching version may be installed",
+            (Location("requirements.txt", 14),),
+        ),
+        Unaudited(
             "conda-thing",
             "conda-thing",
             "conda package: no conda advisory source is queried",
@@ -352,6 +358,7 @@ def test_offline_enrich_and_findings(fixtures: Path, db_path: Path) -> None:
     assert [(v.package, v.id) for v in inventory.vulnerabilities] == [
         ("acme-evil", "MAL-2099-1"),
         ("acme-modelkit", "PYSEC-2099-101"),
+        ("acme-stealer", "MAL-2099-2"),
         ("acme-tokenizers", "PYSEC-2099-102"),
         ("acme-weights", "PYSEC-2099-103"),
         ("requests", "PYSEC-2023-74"),
@@ -372,11 +379,13 @@ def test_offline_enrich_and_findings(fixtures: Path, db_path: Path) -> None:
     assert [(f.rule_id, f.location.line) for f in findings] == [
         ("AIB504", 9),
         ("AIB504", 5),
+        ("AIB504", 14),
         ("AIB506", 6),
         ("AIB501", 7),
         ("AIB505", 3),
         ("AIB505", 3),
         ("AIB501", 4),
+        ("AIB502", 14),
         ("AIB502", 11),
         ("AIB502", 12),
         ("AIB502", 13),
@@ -405,6 +414,10 @@ def test_offline_enrich_and_findings(fixtures: Path, db_path: Path) -> None:
     assert text[("AIB504", "MAL-2099-1")] == (
         "acme-evil 0.1.0 is affected by MAL-2099-1: Malicious code in acme-evil (PyPI) "
         "(critical); no fixed version is published"
+    )
+    assert text[("AIB504", "MAL-2099-2")] == (
+        "acme-stealer (every version) is affected by MAL-2099-2: Malicious code in acme-stealer "
+        "(PyPI) (critical); no fixed version is published"
     )
     assert text[("AIB502", "numpy")] == (
         "numpy could not be audited for known vulnerabilities: not pinned (>=1.26): any "
@@ -586,6 +599,7 @@ def test_online_pypi_reports_unknown_packages_as_not_audited(
         "acme-datasets",
         "acme-evil",
         "acme-modelkit",
+        "acme-stealer",
         "acme-tokenizers",
         "acme-weights",
         "numpy",

@@ -13,6 +13,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..config import Config
 from ..model import Finding, Inventory, Location, Vulnerability
+from ..vulns import ANY_VERSION
 from . import Check
 
 _RULE_BY_SEVERITY = {"critical": "AIB504", "high": "AIB501", "medium": "AIB505", "low": "AIB506"}
@@ -22,8 +23,9 @@ MAX_SUMMARY = 160
 def vulnerability_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
     where: dict[tuple[str, str], set[Location]] = {}
     for dep in inventory.dependencies:
-        if dep.version is not None:
-            where.setdefault((dep.key, dep.version), set()).add(dep.location)
+        # "*": an advisory affecting every version applies where the package is unpinned
+        version = dep.version if dep.version is not None else ANY_VERSION
+        where.setdefault((dep.key, version), set()).add(dep.location)
     for vuln in inventory.vulnerabilities:
         locations = where.get((vuln.package, vuln.version)) or {Location(inventory.root)}
         rule_id = _RULE_BY_SEVERITY.get(vuln.severity or "", "AIB501")
@@ -44,7 +46,7 @@ def _vuln_args(vuln: Vulnerability) -> dict[str, str]:
         severity_text = vuln.severity
     return {
         "package": vuln.package,
-        "version": vuln.version,
+        "version": "(every version)" if vuln.version == ANY_VERSION else vuln.version,
         "id": vuln.id,
         "aliases_text": aliases,
         "summary": summary,
@@ -57,6 +59,8 @@ def fix_text(vuln: Vulnerability) -> str:
     """The smallest fixed release above the affected version, as an upgrade instruction."""
     if not vuln.fixed_versions:
         return "no fixed version is published"
+    if vuln.version == ANY_VERSION:
+        return f"fixed in {', '.join(vuln.fixed_versions)}"
     listed = ", ".join(vuln.fixed_versions)
     try:
         current = Version(vuln.version)
