@@ -712,3 +712,51 @@ def test_findings_are_plain_data() -> None:
     assert (
         get_rule("AIB502").render(finding) == "x could not be audited for known vulnerabilities: r"
     )
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_cli_offline_audit_writes_vulnerabilities_and_findings(
+    fixtures: Path, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from aibom.cli import main
+
+    project = fixtures / "projects" / "vuln-app"
+    result = CliRunner().invoke(
+        main,
+        ["scan", str(project), "--vuln-db", str(fixtures / "osv-db"), "--format", "json", "-q"],
+    )
+    # two advisories about acme-broken could not be read: the audit is incomplete (exit 2)
+    assert result.exit_code == 2, result.output
+    report = json.loads(result.stdout)
+    text = json.dumps(report)
+    for rule_id in ("AIB501", "AIB502", "AIB504", "AIB505", "AIB506"):
+        assert f'"{rule_id}"' in text
+    assert "PYSEC-2023-192" in text and "MAL-2099-2" in text
+
+
+def test_cli_service_failure_is_an_error_naming_the_service(
+    fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from aibom import vulns
+    from aibom.cli import main
+
+    adapter = Recorded(fixtures / "pip-audit", "osv", fail=503)
+    original = vulns.audit_online
+    monkeypatch.setattr(
+        vulns,
+        "audit_online",
+        lambda targets, cfg: original(targets, cfg, session=session_for(adapter)),
+    )
+    monkeypatch.setenv("AIBOM_CACHE_DIR", str(tmp_path / "cache"))
+    result = CliRunner().invoke(
+        main, ["scan", str(fixtures / "projects" / "vuln-app"), "--audit", "-q"]
+    )
+    assert result.exit_code == 2
+    assert "failed: HTTP 503 (service: osv)" in result.stderr
+    assert "audit offline with --vuln-db PATH" in result.stderr
