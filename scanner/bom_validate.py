@@ -140,13 +140,14 @@ def _validate_json(text: str, origin: str) -> Validation:
     except RecursionError:
         raise InputError("JSON nested too deeply to validate", origin) from None
     for error in found[:MAX_ERRORS]:
-        errors.append(_describe(error))
+        errors.append(_describe(error, doc))
     if len(found) > MAX_ERRORS:
         errors.append(f"... and {len(found) - MAX_ERRORS} more errors")
     return Validation("JSON", version, errors)
 
 
-def _describe(error: Any) -> str:
+def _describe(error: Any, doc: Any) -> str:
+    """`$.json.path (in bom-ref X): message`, with the most specific cause of a oneOf/anyOf."""
     from jsonschema.exceptions import best_match
 
     detail = error
@@ -155,7 +156,23 @@ def _describe(error: Any) -> str:
     message = detail.message
     if len(message) > 300:
         message = message[:297] + "..."
-    return f"{detail.json_path}: {message}"
+    owner = _owner_ref(doc, list(detail.absolute_path))
+    where = f"{detail.json_path} (in {owner})" if owner else detail.json_path
+    return f"{where}: {message}"
+
+
+def _owner_ref(doc: Any, path: list[Any]) -> str | None:
+    """The bom-ref of the innermost object on the path that has one (to find it by name)."""
+    found = None
+    node = doc
+    for step in path:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, dict) and isinstance(node.get("bom-ref"), str):
+            found = node["bom-ref"]
+    return found
 
 
 @lru_cache(maxsize=8)
