@@ -29,9 +29,13 @@ placeholders, function arguments, names assigned more than once, `**kwargs`) is 
   ("pretrained", "True" | "dynamic")                          timm-model
   ("default_for_task", task)                                  pipeline without a model
 
+A literal that is not a Hub id (`./x`, `/x`, `a/b/c`), or that names an existing folder or
+file next to the source or under a scan root, is recorded as a local path, not judged.
+`hf://datasets/org/name@rev/...` paths passed to any call are Hub references too.
+
 Notebooks (`.ipynb`): code cells are parsed one by one after IPython magics (`%`, `!`,
-`?` help lines, `x = !cmd`) are blanked; cell magics other than `%%time`, `%%timeit` and
-`%%capture` make the cell non-Python and it is skipped. Imports and constants are shared
+`?` help lines, `x = !cmd`) are blanked; cell magics other than `%%time`, `%%timeit`,
+`%%capture`, `%%prun` and `%%debug` make the cell non-Python and it is skipped. Imports and constants are shared
 across cells (the notebook is one namespace). Locations are
 `Location(path, line within the cell, member="cell N")`, N counting every cell from 1 as
 shown in the notebook.
@@ -46,6 +50,7 @@ import re
 import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..config import Config
 from ..model import CodeReference, Collected, Location, ScanError, Suppression
@@ -131,6 +136,9 @@ class _Names:
     constants: dict[str, object] = field(default_factory=dict)
     ambiguous: set[str] = field(default_factory=set)  # bound more than once or not literally
     star_modules: list[str] = field(default_factory=list)
+    # folders a relative model path is looked up in (the file's folder, the scan roots): an
+    # id like "checkpoints/final" that exists there is a local folder, not a Hub repo
+    local_dirs: tuple[Path, ...] = ()
 
 
 # --------------------------------------------------------------------------- entry points
@@ -153,10 +161,14 @@ def collect_python(file: FileRef, config: Config) -> Collected:
     except OSError as exc:
         collected.errors.append(ScanError(Location(file.rel), f"cannot read: {exc.strerror}"))
         return collected
-    return analyse_source(data, file.rel)
+    return analyse_source(data, file.rel, _local_dirs(file, config))
 
 
-def analyse_source(data: bytes, rel: str) -> Collected:
+def _local_dirs(file: FileRef, config: Config) -> tuple[Path, ...]:
+    return tuple(dict.fromkeys([file.path.parent, *(r for r in config.roots if r.is_dir())]))
+
+
+def analyse_source(data: bytes, rel: str, local_dirs: tuple[Path, ...] = ()) -> Collected:
     """Code references in Python source given as bytes (the `.py` path is `rel`)."""
     collected = Collected()
     if not _worth_parsing(data):
@@ -165,7 +177,7 @@ def analyse_source(data: bytes, rel: str) -> Collected:
     if tree is None:
         return collected
     index = _index(tree)
-    names = _Names()
+    names = _Names(local_dirs=local_dirs)
     _bind_names(tree, index, names)
     collected.code_refs.extend(_references(index, names, rel, None))
     collected.suppressions.extend(_suppressions(_decode(data), rel))
@@ -189,10 +201,10 @@ def collect_notebook(file: FileRef, config: Config) -> Collected:
     except OSError as exc:
         collected.errors.append(ScanError(where, f"cannot read: {exc.strerror}"))
         return collected
-    return analyse_notebook(data, file.rel)
+    return analyse_notebook(data, file.rel, _local_dirs(file, config))
 
 
-def analyse_notebook(data: bytes, rel: str) -> Collected:
+def analyse_notebook(data: bytes, rel: str, local_dirs: tuple[Path, ...] = ()) -> Collected:
     collected = Collected()
     where = Location(rel)
     try:
@@ -245,7 +257,7 @@ def analyse_notebook(data: bytes, rel: str) -> Collected:
         tree = _parse(python.encode("utf-8"), rel, member, collected)
         if tree is not None:
             cells_parsed.append((member, _index(tree)))
-    names = _Names()
+    names = _Names(local_dirs=local_dirs)
     for _, index in cells_parsed:
         _bind_names(index.tree, index, names)
     for member, index in cells_parsed:
@@ -708,7 +720,7 @@ def _hub_ref(
     args: list[tuple[str, str]] = [("revision", state), *extra]
     if target.literal and isinstance(target.value, str):
         text = target.value
-        if not HUB_ID.match(text) or text in {".", ".."}:
+        if not HUB_ID.match(text) or _exists_locally(text, call.names.local_dirs):
             yield CodeReference(
                 "local-model" if kind != "hub-dataset" else "local-dataset",
                 call.written,
@@ -736,6 +748,16 @@ def _hub_ref(
     yield CodeReference(
         kind, call.written, call.location, revision=written_revision, args=tuple(args)
     )
+
+
+def _exists_locally(text: str, folders: tuple[Path, ...]) -> bool:
+    for folder in folders:
+        try:
+            if (folder / text).exists():
+                return True
+        except OSError:
+            continue
+    return False
 
 
 _PEFT_PREFIXES = ("peft.",)

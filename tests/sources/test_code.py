@@ -425,3 +425,23 @@ def test_load_without_a_loader_module_is_not_parsed() -> None:
     assert analyse_source(b"import pickle\npickle.load(f)\ndef g(:\n", "p.py").errors == [
         ScanError(Location("p.py", 3), "syntax error: invalid syntax")
     ]
+
+
+def test_relative_ids_that_exist_on_disk_are_local_folders(tmp_path: Path) -> None:
+    (tmp_path / "checkpoints" / "final").mkdir(parents=True)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "tok").mkdir()
+    source = tmp_path / "src" / "train.py"
+    source.write_text(
+        "from transformers import AutoModel, AutoTokenizer\n"
+        'AutoModel.from_pretrained("checkpoints/final")\n'  # under the scan root
+        'AutoTokenizer.from_pretrained("tok")\n'  # next to the source file
+        'AutoModel.from_pretrained("acme-ai/final")\n'
+    )
+    ref = FileRef(source, "src/train.py", source.stat().st_size)
+    refs = collect_python(ref, Config(roots=(tmp_path,))).code_refs
+    assert [(r.location.line, r.kind, r.target) for r in refs] == [
+        (2, "local-model", "checkpoints/final"),
+        (3, "local-model", "tok"),
+        (4, "hub-model", "acme-ai/final"),
+    ]
