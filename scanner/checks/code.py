@@ -97,7 +97,12 @@ def _hub(ref: CodeReference, args: dict[str, str]) -> Iterator[Finding]:
     if revision == "dynamic":
         yield _unresolved(ref, "revision", f"whether {ref.target} is pinned to a commit")
         return
-    if revision == "missing":
+    if ref.kind == "timm-model":
+        text = (
+            "by registry name, which downloads the Hub's default branch "
+            '(write "hf-hub:<repo>@<commit>" to pin it)'
+        )
+    elif revision == "missing":
         text = "without revision= (it follows the default branch)"
     else:
         text = f"at revision {ref.revision!r}, a branch, tag or short hash, not a full commit"

@@ -93,8 +93,9 @@ def test_hub_reference_findings(fixtures: Path) -> None:
         (
             "AIB601",
             30,
-            "timm pretrained model resnet50 is loaded by timm.create_model without revision= "
-            "(it follows the default branch); a branch or tag can be moved to other files",
+            "timm pretrained model resnet50 is loaded by timm.create_model by registry name, "
+            'which downloads the Hub\'s default branch (write "hf-hub:<repo>@<commit>" to pin '
+            "it); a branch or tag can be moved to other files",
         ),
         (
             "AIB601",
