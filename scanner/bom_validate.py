@@ -319,7 +319,11 @@ def _validate_xml(text: str, origin: str) -> Validation:
         raise InputError(f"unsupported CycloneDX version {version}", origin)
     schema = xml_schema(version)
     schema.validate(root)
-    errors = [f"line {e.line}: {e.path}: {e.message}" for e in schema.error_log]
+    ns = "{http://cyclonedx.org/schema/bom/" + version + "}"
+    errors = [
+        f"line {e.line}: {_xml_where(root, e.path)}: {e.message.replace(ns, '')}"
+        for e in schema.error_log
+    ]
     if len(errors) > MAX_ERRORS:
         errors = [*errors[:MAX_ERRORS], f"... and {len(errors) - MAX_ERRORS} more errors"]
     return Validation("XML", version, errors)
@@ -332,3 +336,29 @@ def xml_schema(version: str) -> Any:
     with resources.as_file(resources.files(_SCHEMA_PACKAGE)) as folder:
         xsd = etree.parse(str(Path(folder) / f"bom-{version}.SNAPSHOT.xsd"))
         return etree.XMLSchema(xsd)
+
+
+def _xml_where(root: Any, xpath: str) -> str:
+    """lxml's `/*/*[2]/*` as `/bom/components/component[2]/version (in bom-ref X)`."""
+    try:
+        found = root.xpath(xpath)
+    except Exception:  # lxml raises several XPath error types; fall back to its own path
+        return xpath
+    if not found:
+        return xpath
+    node = found[0]
+    steps = []
+    owner = None
+    while node is not None:
+        name = node.tag.rsplit("}", 1)[-1] if isinstance(node.tag, str) else "?"
+        parent = node.getparent()
+        if parent is not None:
+            same = [c for c in parent if c.tag == node.tag]
+            if len(same) > 1:
+                name += f"[{same.index(node) + 1}]"
+        if owner is None and node.get("bom-ref"):
+            owner = node.get("bom-ref")
+        steps.append(name)
+        node = parent
+    where = "/" + "/".join(reversed(steps))
+    return f"{where} (in {owner})" if owner else where
