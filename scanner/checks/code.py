@@ -48,7 +48,11 @@ def _judge(ref: CodeReference, torch_text: str | None) -> Iterator[Finding]:
     elif kind == "torch-hub":
         yield from _torch_hub(ref, args)
     elif kind == "trust-remote-code":
-        if args.get("value") == "True":
+        if args.get("value") == "True" and args.get("revision") == "commit":
+            yield Finding.make(
+                "AIB612", loc, call=ref.call, target=ref.target, revision=ref.revision
+            )
+        elif args.get("value") == "True":
             target_text = f" for {ref.target}" if ref.target else ""
             yield Finding.make("AIB602", loc, call=ref.call, target_text=target_text)
         else:
@@ -181,6 +185,7 @@ CHECKS: tuple[Check, ...] = (
                 "AIB609",
                 "AIB610",
                 "AIB611",
+                "AIB612",
                 "AIB629",
             }
         ),

@@ -24,7 +24,7 @@ placeholders, function arguments, names assigned more than once, `**kwargs`) is 
   ("weights_only", "missing" | "True" | "False" | "dynamic")  torch-load
   ("allow_pickle", "True" | "dynamic")                        numpy-load-pickle
   ("safe_mode", "False" | "dynamic")                          keras-unsafe-load
-  ("value", "True" | "dynamic")                               trust-remote-code
+  ("value", "True" | "dynamic"), ("revision", ...)            trust-remote-code
   ("unresolved", "target" | "revision" | ...)                 what could not be resolved
   ("pretrained", "True" | "dynamic")                          timm-model
   ("default_for_task", task)                                  pipeline without a model
@@ -657,13 +657,16 @@ _HUB_KINDS = frozenset({"hub-model", "hub-dataset", "hub-space", "timm-model", "
 
 
 def _trust_remote_code(call: _Call, value: str, refs: list[CodeReference]) -> CodeReference:
-    target = next((r.target for r in refs if r.kind in _HUB_KINDS and r.target), None)
+    """The repo (and its revision state) whose code runs, taken from the call's hub ref."""
+    hub = next((r for r in refs if r.kind in _HUB_KINDS), None)
+    state = dict(hub.args).get("revision", "missing") if hub is not None else "missing"
     return CodeReference(
         "trust-remote-code",
         call.written,
         call.location,
-        target=target,
-        args=(("value", value),),
+        target=hub.target if hub is not None else None,
+        revision=hub.revision if hub is not None else None,
+        args=(("value", value), ("revision", state)),
     )
 
 

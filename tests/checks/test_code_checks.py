@@ -322,3 +322,34 @@ def test_fixture_folder_through_the_collectors_and_the_check_table(fixtures: Pat
     assert "notebook.ipynb:2 (cell 5)" in by_rule["AIB604"]
     assert "latin1.py:4" in by_rule["AIB604"]
     assert not inventory.complete
+
+
+def test_trust_remote_code_on_a_pinned_commit_is_low() -> None:
+    source = f"""
+from transformers import AutoModel
+AutoModel.from_pretrained("acme-ai/custom", trust_remote_code=True, revision="{COMMIT}")
+AutoModel.from_pretrained("acme-ai/custom", trust_remote_code=True, revision="v2")
+""".encode()
+    inventory = Inventory(root=".")
+    inventory.add(analyse_source(source, "r.py"))
+    assert rendered(list(code_findings(inventory, Config()))) == [
+        (
+            "AIB612",
+            3,
+            f"AutoModel.from_pretrained runs the Python files of acme-ai/custom at commit {COMMIT}: "
+            "check that this exact code was reviewed",
+        ),
+        (
+            "AIB601",
+            4,
+            "model acme-ai/custom is loaded by AutoModel.from_pretrained at revision 'v2', a "
+            "branch, tag or short hash, not a full commit; a branch or tag can be moved to other "
+            "files",
+        ),
+        (
+            "AIB602",
+            4,
+            "AutoModel.from_pretrained passes trust_remote_code=True for acme-ai/custom: Python "
+            "files from the repository are downloaded and executed",
+        ),
+    ]

@@ -71,7 +71,7 @@ def test_hub_reference_args_carry_the_facts_checks_need(fixtures: Path) -> None:
     assert by_line[(26, "hub-model")] == {"revision": "commit", "filename": "model.safetensors"}
     assert by_line[(29, "hub-model")] == {"revision": "branch"}  # a short hash is not a commit
     assert by_line[(30, "timm-model")] == {"revision": "missing", "pretrained": "True"}
-    assert by_line[(33, "trust-remote-code")] == {"value": "True"}
+    assert by_line[(33, "trust-remote-code")] == {"value": "True", "revision": "missing"}
     assert by_line[(37, "torch-hub")] == {"revision": "branch", "entrypoint": "resnet18"}
     assert by_line[(38, "torch-hub")] == {"revision": "commit", "entrypoint": "detector"}
     assert by_line[(44, "hub-dataset")] == {
@@ -149,7 +149,12 @@ def test_dynamic_values_are_unresolved_not_guessed(fixtures: Path) -> None:
         ),
         (27, "torch-load", "x.pt", (("weights_only", "dynamic"),)),
         (28, "hub-model", "acme-ai/remote", (("revision", "missing"),)),
-        (28, "trust-remote-code", "acme-ai/remote", (("value", "dynamic"),)),
+        (
+            28,
+            "trust-remote-code",
+            "acme-ai/remote",
+            (("value", "dynamic"), ("revision", "missing")),
+        ),
         (29, "hub-model", "acme-ai/kw", (("revision", "commit"),)),  # **{dict literal}
         (30, "hub-model", "acme-ai/template", (("revision", "missing"),)),
     ]
