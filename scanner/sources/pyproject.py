@@ -323,7 +323,7 @@ class _Reader:
     ) -> Dependency | None:
         try:
             req = Requirement(text)
-        except InvalidRequirement as exc:
+        except (InvalidRequirement, ValueError) as exc:
             self.error(
                 line,
                 f"invalid requirement: {str(exc).splitlines()[0]}: {redact_text(text)[0]}",

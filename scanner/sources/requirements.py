@@ -417,7 +417,11 @@ class _Parser:
             )
             return
         if target.startswith("file:"):
-            target = unquote(urlsplit(target).path)
+            try:
+                target = unquote(urlsplit(target).path)
+            except ValueError as exc:
+                self.error(loc.path, loc.line, f"invalid {option} URL {shown}: {exc}")
+                return
         if base_dir is None:
             self.error(
                 loc.path, loc.line, f"{option} {shown} not followed (no folder to resolve it)"
@@ -435,6 +439,9 @@ class _Parser:
             rel = target
         else:
             rel = posixpath.normpath(posixpath.join(posixpath.dirname(loc.path), target))
+        if "\x00" in target:
+            self.error(loc.path, loc.line, f"{option} {shown}: a file name cannot hold NUL")
+            return
         real = _real(path)
         if real in stack:
             self.error(
@@ -469,7 +476,7 @@ class _Parser:
             props = [*props, ("credentials", "redacted")]
         try:
             dep = _parse_requirement(text, loc, source, base_dir, editable=editable)
-        except _Invalid as exc:
+        except ValueError as exc:  # _Invalid, and urllib's errors on malformed URLs
             self.error(loc.path, loc.line, f"invalid requirement: {exc}: {raw}")
             return
         url_hash = _url_fragment_hash(dep.url)
@@ -622,6 +629,8 @@ def _parse_requirement(
             raise _Invalid(str(exc).splitlines()[0]) from None
         url = req.url
         kind = _url_kind(url) if url else None
+        if url:
+            _check_url(url)
         version = exact_version(req.specifier)
         props: tuple[tuple[str, str], ...] = ()
         if url and kind != "vcs":
@@ -668,6 +677,8 @@ def _parse_requirement(
     ):
         raise _Invalid(f"{target!r} is neither a local path nor a VCS URL")
     kind = _url_kind(target)
+    if is_url:
+        _check_url(target)
     params = _fragment_params(target) if is_url or "#" in target else {}
     name, version, name_from = _name_for(target, params, kind, base_dir)
     path_props: tuple[tuple[str, str], ...] = (("name-from", name_from),) if name_from else ()
@@ -688,6 +699,15 @@ def _parse_requirement(
     )
 
 
+def _check_url(url: str) -> None:
+    """pip refuses a URL urllib cannot split (a bad IPv6 host, a bad port)."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port
+    except ValueError as exc:
+        raise _Invalid(f"malformed URL ({exc})") from None
+
+
 def exact_version(spec: SpecifierSet) -> str | None:
     """The version of the one `==X` (no wildcard) or `===X` specifier, else None."""
     exact = [
@@ -706,7 +726,10 @@ def _name_for(
         return egg, None, "egg"
     path = target.split("#", 1)[0].split("?", 1)[0]
     if kind != "vcs" and _is_url(path):
-        path = unquote(urlsplit(path).path)
+        try:
+            path = unquote(urlsplit(path).path)
+        except ValueError:
+            path = path.split("://", 1)[-1]
     leaf = posixpath.basename(path.rstrip("/").replace("\\", "/"))
     if leaf in ("", ".", "..") and kind == "path" and base_dir is not None:
         leaf = _real(base_dir / path).name
@@ -743,7 +766,7 @@ def _local_project_name(folder: Path) -> str | None:
         if not pyproject.is_file() or pyproject.stat().st_size > MAX_FILE_BYTES:
             return None
         data = tomllib.loads(pyproject.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, ValueError, RecursionError):  # TOMLDecodeError is a ValueError
         return None
     for table in (data.get("project"), data.get("tool", {}).get("poetry")):
         if isinstance(table, dict) and isinstance(table.get("name"), str):

@@ -64,7 +64,7 @@ def _requirement(
 ) -> None:
     try:
         req = Requirement(text)
-    except InvalidRequirement as exc:
+    except (InvalidRequirement, ValueError) as exc:
         out.errors.append(
             ScanError(
                 loc, f"invalid requirement: {str(exc).splitlines()[0]}: {redact_text(text)[0]}"

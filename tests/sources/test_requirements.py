@@ -743,3 +743,24 @@ def test_a_file_named_on_the_command_line_is_read_whatever_its_name(tmp_path: Pa
     assert [(d.name, d.location, d.source) for d in inventory.dependencies] == [
         ("flask", Location("deps.txt", 1), REQ)
     ]
+
+
+def test_malformed_urls_and_nul_in_include_are_errors(tmp_path: Path) -> None:
+    got = parse_requirements_text(
+        "x @ https://[oops/pkg.whl\nhttps://host:99999/y-1.0.tar.gz\n-r a\x00b.txt\nok==1\n",
+        "r.txt",
+        base_dir=tmp_path,
+    )
+    assert [d.name for d in got.dependencies] == ["ok"]
+    assert got.errors == [
+        ScanError(
+            Location("r.txt", 1),
+            "invalid requirement: malformed URL (Invalid IPv6 URL): x @ https://[oops/pkg.whl",
+        ),
+        ScanError(
+            Location("r.txt", 2),
+            "invalid requirement: malformed URL (Port out of range "
+            "0-65535): https://host:99999/y-1.0.tar.gz",
+        ),
+        ScanError(Location("r.txt", 3), "--requirement a\x00b.txt: a file name cannot hold NUL"),
+    ]
