@@ -41,8 +41,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-
 from ..config import Config
 from ..model import (
     Collected,
@@ -232,14 +230,16 @@ def _dedupe(hashes: Iterable[Hash]) -> tuple[Hash, ...]:
     return tuple(dict.fromkeys(hashes))
 
 
+_REQ_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:$|[\[(;<>=!~@,])")
+
+
 def _requirement_name(text: str) -> str:
-    try:
-        return normalize_name(Requirement(text).name)
-    except InvalidRequirement:
-        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", text)
-        if not match:
-            raise EntryError(f"malformed dependency {text!r}") from None
-        return normalize_name(match.group(1))
+    """The project name a PEP 508 requirement starts with (the edge needs only the name;
+    the lock tool already validated the rest)."""
+    match = _REQ_NAME.match(text)
+    if not match:
+        raise EntryError(f"malformed dependency {text!r}")
+    return normalize_name(match.group(1))
 
 
 def _join_markers(markers: list[str | None]) -> str | None:
@@ -681,10 +681,15 @@ def read_pipfile(text: str, rel: str) -> tuple[list[Dependency], list[ScanError]
                 sources[str(src.get("name", ""))] = src["url"]
     errors: list[ScanError] = []
     entries: list[_Entry] = []
+    cursor = 0
     for section, packages in data.items():
         if section == "_meta":
             continue
-        section_line = _json_key_line(text, section, 0)
+        # Sections and entries appear in the text in the order json.loads returns them:
+        # find each key after the previous one; an entry key is followed by `{`, which
+        # keeps a package named like a field ("hashes", "markers") from matching a field.
+        offset, section_line = _json_key(text, section, cursor, obj=True)
+        cursor = offset
         if not isinstance(packages, Mapping):
             errors.append(
                 ScanError(
@@ -693,9 +698,9 @@ def read_pipfile(text: str, rel: str) -> tuple[list[Dependency], list[ScanError]
                 )
             )
             continue
-        offset = _json_key_offset(text, section, 0)
         for name, raw in packages.items():
-            line = _json_key_line(text, name, offset)
+            offset, line = _json_key(text, name, cursor, obj=isinstance(raw, Mapping))
+            cursor = offset
             try:
                 entries.append(_pipfile_entry(str(name), raw, line, section, sources))
             except EntryError as exc:
@@ -705,16 +710,14 @@ def read_pipfile(text: str, rel: str) -> tuple[list[Dependency], list[ScanError]
     return deps, errors
 
 
-def _json_key_offset(text: str, key: str, start: int) -> int:
-    match = re.compile(re.escape(json.dumps(key)) + r"\s*:").search(text, start)
-    return match.start() if match else start
-
-
-def _json_key_line(text: str, key: str, start: int) -> int | None:
-    match = re.compile(re.escape(json.dumps(key)) + r"\s*:").search(text, start)
+def _json_key(text: str, key: str, start: int, *, obj: bool) -> tuple[int, int | None]:
+    """(offset after the match, 1-based line) of `"key":` at or after `start`;
+    (start, None) when not found."""
+    pattern = re.escape(json.dumps(key)) + (r"\s*:\s*\{" if obj else r"\s*:")
+    match = re.compile(pattern).search(text, start)
     if match is None:
-        return None
-    return text.count("\n", 0, match.start()) + 1
+        return start, None
+    return match.end(), text.count("\n", 0, match.start()) + 1
 
 
 def _pipfile_entry(

@@ -453,7 +453,8 @@ def test_pipfile_lock_git_file_and_path_entries(tmp_path: Path) -> None:
         "exact": {"version": "===1.0.post1"}
     },
     "docs": {
-        "sphinx": {"version": "==7.2.6", "hashes": ["sha256:AB", "sha256:cd"]}
+        "sphinx": {"version": "==7.2.6", "hashes": ["sha256:AB", "sha256:cd"]},
+        "hashes": {"version": "==0.1"}
     }
 }
 """,
@@ -488,6 +489,8 @@ def test_pipfile_lock_git_file_and_path_entries(tmp_path: Path) -> None:
         ("local", None, "", 6, "required", None, "./libs/local", "path"),
         ("exact", "1.0.post1", "==1.0.post1", 7, "required", None, None, None),
         ("sphinx", "7.2.6", "==7.2.6", 10, "optional", "docs", None, None),
+        # a package named like a field is found at its own key, not at sphinx's field
+        ("hashes", "0.1", "==0.1", 11, "optional", "docs", None, None),
     ]
     tool = got.dependencies[0]
     assert (tool.vcs_ref, tool.editable) == ("abc123", True)
@@ -552,7 +555,7 @@ git = "https://github.com/acme/tool.git"
 ref = "main"
 revision = "fedcba9876543210fedcba9876543210fedcba98"
 groups = ["default"]
-dependencies = ["requests[socks]>=2; python_version >= '3.8'", "not a valid req !!"]
+dependencies = ["requests[socks]>=2; python_version >= '3.8'", "Zope.Interface (>=5)"]
 
 [[package]]
 name = "requests"
@@ -571,7 +574,7 @@ files = [{url = "https://files.example.com/requests-2.31.0.tar.gz", hash = "sha2
         "git+https://github.com/acme/tool.git",
         "vcs",
         "fedcba9876543210fedcba9876543210fedcba98",
-        ("not", "requests"),
+        ("requests", "zope-interface"),
         True,
     )
     # the extras entry: its edges minus itself
@@ -862,6 +865,12 @@ def test_pylock_bad_hashes_and_future_version(fixtures: Path) -> None:
             '[[package]]\nname = "a"\nversion = "1"\ndependencies = "b"\n',
             2,
             "pdm.lock: package 'a': 'dependencies' is str, expected an array",
+        ),
+        (
+            "pdm.lock",
+            '[[package]]\nname = "a"\nversion = "1"\ndependencies = ["not a requirement"]\n',
+            2,
+            "pdm.lock: package 'a': malformed dependency 'not a requirement'",
         ),
         (
             "uv.lock",
