@@ -7,8 +7,9 @@ NumPy and plain archives apart.
 
 from __future__ import annotations
 
+import re
 import struct
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 HEAD_SIZE = 512
 
@@ -27,6 +28,11 @@ SIGNATURES: tuple[tuple[str, int, bytes], ...] = (
     ("hdf5", 0, b"\x89HDF\r\n\x1a\n"),
     ("numpy", 0, b"\x93NUMPY"),
     ("tar", 257, b"ustar"),
+    # zlib (joblib's "zlib" compressor): CMF 0x78 with each FLG a valid check value
+    ("zlib", 0, b"\x78\x01"),
+    ("zlib", 0, b"\x78\x5e"),
+    ("zlib", 0, b"\x78\x9c"),
+    ("zlib", 0, b"\x78\xda"),
 )
 
 # Names that identify formats with no reliable magic (protobuf, JSON headers).
@@ -74,14 +80,16 @@ def looks_like_safetensors(head: bytes, size: int) -> bool:
 
 def looks_like_pickle(head: bytes) -> bool:
     """PROTO opcode with a valid protocol, or a protocol 0/1 stream start."""
-    if len(head) >= 2 and head[0] == 0x80 and head[1] in _PICKLE_PROTO:
-        return True
-    return False
+    return bool(len(head) >= 2 and head[0] == 128 and head[1] in _PICKLE_PROTO)
 
 
 def looks_like_legacy_pickle(head: bytes) -> bool:
     """A protocol 0/1 pickle: weaker evidence, used only for model-like names."""
     return bool(head) and head[0] in _PROTO0_START
+
+
+# A protocol 0/1 pickle that starts by importing something: `cmodule\nname\n`, `(imodule\n..`
+_PROTO0_IMPORT = re.compile(rb"^\(?[ci][A-Za-z_][\w.]{0,200}\n[A-Za-z_][\w.]{0,200}\n")
 
 
 def sniff(path: Path, head: bytes | None = None, size: int | None = None) -> str | None:
@@ -95,12 +103,18 @@ def sniff(path: Path, head: bytes | None = None, size: int | None = None) -> str
             head = fh.read(HEAD_SIZE)
     if size is None:
         size = path.stat().st_size
+    return sniff_bytes(head, path.name, size)
+
+
+def sniff_bytes(head: bytes, name: str, size: int) -> str | None:
+    """`sniff` for bytes already read (archive members): `name` only breaks ties."""
+    path = PurePosixPath(name or "unnamed")
     for fmt, offset, magic in SIGNATURES:
         if head[offset : offset + len(magic)] == magic:
             if fmt == "lzma" and not _plausible_lzma(head, path):
                 continue
             return fmt
-    if looks_like_pickle(head):
+    if looks_like_pickle(head) or _PROTO0_IMPORT.match(head):
         return "pickle"
     if looks_like_safetensors(head, size):
         return "safetensors"
@@ -116,6 +130,12 @@ def sniff(path: Path, head: bytes | None = None, size: int | None = None) -> str
     return None
 
 
-def _plausible_lzma(head: bytes, path: Path) -> bool:
+def _plausible_lzma(head: bytes, path: PurePosixPath) -> bool:
     # The raw .lzma header is weak magic; require a compression-like name.
-    return path.suffix.lower() in {".lzma", ".joblib", ".pkl", ".z"} and len(head) >= 13
+    if len(head) < 13:
+        return False
+    if path.suffix.lower() in {".lzma", ".joblib", ".pkl", ".z"}:
+        return True
+    # lzma-alone: properties 0x5d, a power-of-two dictionary, then a size or -1
+    (dict_size,) = struct.unpack_from("<I", head, 1)
+    return dict_size & (dict_size - 1) == 0 and head[5:13] == b"\xff" * 8

@@ -21,7 +21,7 @@ def hash_file(path: Path, block_size: int = BLOCK_SIZE) -> str:
     view = memoryview(buf)
     with path.open("rb", buffering=0) as fh:
         while True:
-            n = fh.readinto(buf)  # type: ignore[attr-defined]
+            n = fh.readinto(buf)
             if not n:
                 break
             digest.update(view[:n])

@@ -1,0 +1,233 @@
+"""Raw pickle files (any name): plain pickles, dill/cloudpickle, joblib (uncompressed), and
+legacy PyTorch checkpoints (five stacked pickles, then raw storages).
+
+Every pickle-bearing container (zip members, tar members, decompressed wrappers, `.npy`
+object arrays) reuses `analyze_pickle_blob`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, Location, PickleImport
+from ..walk import FileRef
+from .hashing import BLOCK_SIZE
+from .pickle_vm import LEGACY_TORCH_MAGIC, Buffer, Limits, PickleScan, scan_pickle
+
+# Module prefixes that name the framework a pickle was written by, most specific first.
+_FRAMEWORKS: tuple[tuple[str, str], ...] = (
+    ("torch", "pytorch"),
+    ("sklearn", "scikit-learn"),
+    ("xgboost", "xgboost"),
+    ("lightgbm", "lightgbm"),
+    ("catboost", "catboost"),
+    ("keras", "keras"),
+    ("tensorflow", "tensorflow"),
+    ("transformers", "transformers"),
+    ("pandas", "pandas"),
+    ("dill", "dill"),
+    ("cloudpickle", "cloudpickle"),
+    ("joblib", "joblib"),
+    ("numpy", "numpy"),
+)
+
+
+def guess_framework(imports: Iterable[PickleImport]) -> str | None:
+    roots = {imp.module.split(".", 1)[0] for imp in imports}
+    for prefix, name in _FRAMEWORKS:
+        if prefix in roots:
+            return name
+    return None
+
+
+@dataclass
+class Blob:
+    """A slice of a buffer (bytes or mmap): what every container passes around, zero copy."""
+
+    buf: Buffer
+    start: int
+    end: int
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+    def head(self, n: int = 512) -> bytes:
+        return bytes(self.buf[self.start : min(self.end, self.start + n)])
+
+
+@dataclass
+class PickleResult:
+    format: str  # "pickle", "pytorch-legacy", "joblib"
+    scan: PickleScan
+    data_offset: int  # where non-pickle data begins (legacy storages, joblib arrays)
+    issues: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+
+def analyze_pickle_blob(
+    blob: Blob, member: str | None, limits: Limits | None = None, *, raw_file: bool = True
+) -> PickleResult:
+    """Scan a pickle-bearing blob: legacy PyTorch (5 pickles, then data) or a pickle stream."""
+    lim = limits or Limits()
+    first = scan_pickle(
+        blob.buf, start=blob.start, end=blob.end, member=member, single=True, limits=lim
+    )
+    if first.results and first.results[0] == LEGACY_TORCH_MAGIC and not first.incomplete:
+        scan = scan_pickle(
+            blob.buf, start=blob.start, end=blob.end, member=member, limits=lim, max_streams=5
+        )
+        if scan.pickles < 5 and not scan.incomplete:
+            scan.incomplete.append(f"legacy PyTorch checkpoint has {scan.pickles} of its 5 pickles")
+        scan.trailing = 0  # storages follow
+        return PickleResult("pytorch-legacy", scan, scan.end_offset - blob.start)
+    scan = scan_pickle(blob.buf, start=blob.start, end=blob.end, member=member, limits=lim)
+    fmt = "pickle"
+    modules = {imp.module for imp in scan.imports}
+    if scan.joblib_arrays or any(m.startswith("joblib.") for m in modules):
+        fmt = "joblib"
+    result = PickleResult(fmt, scan, scan.end_offset - blob.start)
+    if scan.trailing and raw_file:
+        result.issues.append(
+            (
+                "pickle:trailing-data",
+                f"{scan.trailing} bytes after the last pickle are not a pickle",
+                {"size": str(scan.trailing), "offset": str(scan.end_offset - blob.start)},
+            )
+        )
+    return result
+
+
+def record_pickle(artifact: Artifact, result: PickleResult, member: str | None) -> None:
+    """Copy a pickle scan's facts into the artifact (imports, nesting, issues, reasons)."""
+    scan = result.scan
+    artifact.pickle_imports.extend(scan.all_imports())
+    where = f"{member}: " if member else ""
+    for reason in scan.incomplete:
+        artifact.incomplete.append(f"{where}{reason}")
+    _record_nested(artifact, scan, member)
+    loc = Location(artifact.path, member=member)
+    for qualname, offset in scan.global_mutations:
+        artifact.issues.append(
+            ArtifactIssue(
+                "pickle:global-mutation",
+                f"BUILD sets attributes on the imported {qualname} at byte {offset}",
+                loc,
+                (("global", qualname), ("offset", str(offset))),
+            )
+        )
+    for code, target in scan.extensions:
+        artifact.issues.append(
+            ArtifactIssue(
+                "pickle:extension",
+                f"the pickle registers copyreg extension code {code} for {target}",
+                loc,
+                (("code", str(code)), ("global", target)),
+            )
+        )
+    for kind, detail, args in result.issues:
+        artifact.issues.append(ArtifactIssue(kind, detail, loc, tuple(sorted(args.items()))))
+    pickles = artifact.facts.setdefault("pickles", [])
+    pickles.append(
+        {
+            "member": member,
+            "format": result.format,
+            "streams": scan.pickles,
+            "protocol": scan.protocol,
+            "opcodes": scan.opcodes,
+            "globals": sorted({i.qualname for i in scan.imports}),
+        }
+    )
+    if scan.protocol:
+        current = artifact.properties.get("aibom:pickle:protocol")
+        if current is None or int(current) < scan.protocol:
+            artifact.properties["aibom:pickle:protocol"] = str(scan.protocol)
+
+
+def _record_nested(artifact: Artifact, scan: PickleScan, member: str | None) -> None:
+    for nested in scan.nested:
+        artifact.facts.setdefault("nested_pickles", []).append(
+            {
+                "member": member,
+                "offset": nested.offset,
+                "via": nested.via,
+                "inner_member": nested.scan.imports[0].member if nested.scan.imports else None,
+                "globals": sorted({i.qualname for i in nested.scan.all_imports()}),
+            }
+        )
+        inner_where = f"{member or ''}[pickle at byte {nested.offset}]: "
+        for reason in nested.scan.incomplete:
+            artifact.incomplete.append(f"{inner_where}{reason}")
+        _record_nested(artifact, nested.scan, member)
+
+
+@contextmanager
+def open_buffer(path: Path, size: int) -> Iterator[Buffer]:
+    """The file as a read-only mmap (bytes for an empty file)."""
+    if size == 0:
+        yield b""
+        return
+    with path.open("rb") as fh:
+        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            yield mm
+        finally:
+            mm.close()
+
+
+def sha256_buffer(buf: Buffer, size: int) -> str:
+    digest = hashlib.sha256()
+    view = memoryview(buf)
+    try:
+        for pos in range(0, size, BLOCK_SIZE):
+            digest.update(view[pos : pos + BLOCK_SIZE])
+    finally:
+        view.release()
+    return digest.hexdigest()
+
+
+def new_artifact(file: FileRef, fmt: str) -> Artifact:
+    return Artifact(path=file.rel, format=fmt, size=file.size, kind=ComponentKind.MODEL)
+
+
+def limits_for(config: Config) -> Limits:
+    return Limits()
+
+
+def finish_artifact(artifact: Artifact) -> None:
+    """Framework guess and the properties every pickle-bearing artifact carries."""
+    if artifact.framework is None:
+        artifact.framework = guess_framework(artifact.pickle_imports)
+    if artifact.pickle_imports or artifact.facts.get("pickles"):
+        artifact.properties.setdefault("aibom:pickle", "true")
+        artifact.properties["aibom:pickle:globals"] = str(
+            len({i.qualname for i in artifact.pickle_imports})
+        )
+
+
+def analyze_file(file: FileRef, fmt: str, config: Config) -> Collected:
+    """A raw pickle file: scan every pickle in it, hash it, guess its framework."""
+    artifact = new_artifact(file, "pickle")
+    try:
+        with open_buffer(file.path, file.size) as buf:
+            blob = Blob(buf, 0, len(buf))
+            result = analyze_pickle_blob(blob, None, limits_for(config))
+            artifact.format = result.format
+            if result.format == "pytorch-legacy":
+                artifact.framework = "pytorch"
+            record_pickle(artifact, result, None)
+            artifact.sha256 = sha256_buffer(buf, len(buf))
+    except OSError as exc:
+        artifact.incomplete.append(f"cannot read: {exc.strerror or exc}")
+    finish_artifact(artifact)
+    return Collected(artifacts=[artifact])
+
+
+def describe(value: Any) -> str:
+    return str(value)
