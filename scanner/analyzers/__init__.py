@@ -29,6 +29,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "xz": ("archives", "analyze_file"),
     "lzma": ("archives", "analyze_file"),
     "zstd": ("archives", "analyze_file"),
+    "zlib": ("archives", "analyze_file"),
     "lz4": ("archives", "analyze_file"),
     "numpy": ("numpy_files", "analyze_file"),
     "safetensors": ("safetensors_files", "analyze_file"),
