@@ -93,7 +93,32 @@ def dump_json(doc: dict[str, Any]) -> str:
         else:
             text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
             parts.append(f"  {name}: " + text.replace("\n", "\n  "))
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    return _escape_unencodable("{\n" + ",\n".join(parts) + "\n}\n", json_text=True)
+
+
+# Lone surrogates (file names that were not UTF-8, decoded with surrogateescape) cannot be
+# written as UTF-8; XML 1.0 also forbids most control characters. Both become visible
+# `\xNN` / `\uNNNN` text instead of a crash or an invalid document.
+_UNENCODABLE = re.compile("[\ud800-\udfff]")
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the original byte
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}"
+
+
+def _escape_unencodable(text: str, json_text: bool) -> str:
+    pattern = _UNENCODABLE if json_text else _XML_FORBIDDEN
+    if not pattern.search(text):
+        return text
+    if json_text:  # inside a JSON string a backslash is written as two
+        return pattern.sub(lambda m: _escape_char(m.group(0)).replace("\\", "\\\\"), text)
+    return pattern.sub(lambda m: _escape_char(m.group(0)), text)
 
 
 def write_bom(result: ScanResult, output: Path, spec_version: str = DEFAULT_SPEC) -> None:
@@ -623,7 +648,7 @@ def to_xml(doc: dict[str, Any], spec_version: str) -> str:
     _fill(root, data, xsd.model(xsd.root), xsd, ns, "bom")
     ET.indent(root, space="  ")
     body = ET.tostring(root, encoding="unicode")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+    return _escape_unencodable('<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n", False)
 
 
 def _xml_scalar(value: Any) -> str:

@@ -302,7 +302,7 @@ def _merge(comp: Component, dep: Dependency) -> None:
     if dep.group:
         multi.append(("aibom:group", dep.group))
     if dep.editable:
-        multi.append(("aibom:editable", "true"))
+        multi.append(("cdx:python:package:source:local:editable", "true"))
     if dep.vcs_ref:
         multi.append(("aibom:vcs-ref", dep.vcs_ref))
     for key, value in dep.properties:

@@ -664,3 +664,21 @@ def test_json_layout_one_component_per_line() -> None:
     comp_lines = [line for line in lines if line.startswith('    {"bom-ref": "pkg:pypi/')]
     assert len(comp_lines) == 5
     assert json.loads(text) == build_document(_result(), "1.6")
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_non_utf8_file_names_and_control_characters_are_escaped(fmt: str, tmp_path: Path) -> None:
+    inv = Inventory(root="proj")
+    # a file name that was not UTF-8 (decoded with surrogateescape) and a control character
+    inv.artifacts = [
+        Artifact(path="caf\udce9\x01.pkl", format="pickle", size=3, sha256=H1, name="x\x02y")
+    ]
+    result = ScanResult(inv, [], Config(reproducible=True))
+    out = tmp_path / f"bom.{fmt}"
+    write_bom(result, out, "1.6")
+    text = out.read_text(encoding="utf-8")
+    assert validate_text(text) == []
+    bom = parse_bom(text.encode(), "x")
+    refs = {c.bom_ref for c in bom.components}
+    expected = "file:caf\\xe9\x01.pkl" if fmt == "json" else "file:caf\\xe9\\x01.pkl"
+    assert expected in refs
