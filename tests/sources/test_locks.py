@@ -1003,3 +1003,69 @@ def test_scan_dispatches_every_lock(tmp_path: Path, fixtures: Path) -> None:
         "pylock-app/pylock.toml": SourceKind.PYLOCK,
         "pylock-app/pylock.uv.toml": SourceKind.PYLOCK,
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "reason"),
+    [
+        ("uv.lock", "a = " + "[" * 200_000, "uv.lock: not valid TOML: nested too deeply"),
+        ("Pipfile.lock", "[" * 200_000, "Pipfile.lock: not valid JSON: nested too deeply"),
+        ("pdm.lock", "a = " + "{b = " * 50_000, "pdm.lock: not valid TOML: nested too deeply"),
+    ],
+)
+def test_deeply_nested_lock_is_an_error(tmp_path: Path, name: str, text: str, reason: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    got = run(path, name)
+    assert (got.dependencies, got.errors) == ([], [ScanError(Location(name), reason)])
+
+
+def test_uv_lock_dependency_cycle_and_poetry_group_markers(tmp_path: Path) -> None:
+    uv = tmp_path / "uv.lock"
+    uv.write_text(
+        """\
+version = 1
+[[package]]
+name = "app"
+version = "0"
+source = { virtual = "." }
+dependencies = [{ name = "a" }]
+
+[[package]]
+name = "a"
+version = "1"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [{ name = "b", marker = "os_name == 'nt'" }]
+
+[[package]]
+name = "b"
+version = "1"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [{ name = "a" }]
+""",
+        encoding="utf-8",
+    )
+    got = run(uv, "uv.lock")
+    assert got.errors == []
+    assert [(d.name, d.requires, d.direct, d.marker) for d in got.dependencies] == [
+        ("a", ("b",), True, None),
+        ("b", ("a",), False, "os_name == 'nt'"),
+    ]
+    poetry = tmp_path / "poetry.lock"
+    poetry.write_text(
+        """\
+[[package]]
+name = "x"
+version = "1"
+groups = ["main", "dev"]
+markers = {main = "python_version < '3.12'", dev = "sys_platform == 'linux'"}
+files = []
+""",
+        encoding="utf-8",
+    )
+    (x,) = run(poetry, "poetry.lock").dependencies
+    assert (x.scope, x.group, x.marker) == (
+        "required",
+        None,
+        "(python_version < '3.12') or (sys_platform == 'linux')",
+    )
