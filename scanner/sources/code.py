@@ -69,7 +69,7 @@ HUB_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]*/)?[A-Za-z0-9][\w.-]*$")
 _SPECIFIC = re.compile(
     rb"from_pretrained|pipeline|hf_hub_download|snapshot_download|SentenceTransformer|"
     rb"CrossEncoder|create_model|trust_remote_code|read_pickle|Unpickler|LLM|load_dataset|"
-    rb"load_model|shelve|hf://"
+    rb"load_model|shelve|hf://|huggingface\.co|hf\.co/"
 )
 # ... or both a `load` and one of the modules whose `load` unpickles (imports always spell
 # the module name, even `__import__("pickle")`). A file passing neither test (and without
@@ -603,8 +603,8 @@ def _references(index: _Index, names: _Names, rel: str, member: str | None) -> l
             refs.append(_trust_remote_code(call, "True", refs))
         elif remote.state == "dynamic" and remote.reason != "**kwargs":
             refs.append(_trust_remote_code(call, "dynamic", refs))
-        if not refs:
-            refs.extend(_hf_urls(call))
+        if not any(r.kind in _HUB_KINDS for r in refs):
+            refs[:0] = list(_hf_urls(call))
         for order, ref in enumerate(refs):
             found.append((node.lineno, node.col_offset, order, ref))
     found.sort(key=lambda item: item[:3])
@@ -888,11 +888,18 @@ _HF_URL = re.compile(
     r"^hf://(?:(?P<type>datasets|spaces)/)?(?P<repo>[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)"
     r"(?:@(?P<rev>[^/]+))?(?:/|$)"
 )
+# https://huggingface.co/[datasets/|spaces/]org/name/(resolve|blob|tree)/<rev>/<path>
+_HF_HTTP = re.compile(
+    r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/(?:(?P<type>datasets|spaces)/)?"
+    r"(?P<repo>[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)/(?:resolve|blob|tree|raw)/(?P<rev>[^/]+)"
+)
 
 
 def _hf_urls(call: _Call) -> Iterator[CodeReference]:
-    """`hf://datasets/org/name@rev/file` paths (fsspec, pandas, polars, duckdb, load_dataset
-    data files) passed to any call, as literal strings or lists of them."""
+    """Hub files named by URL in any call, as literal strings or lists of them:
+    `hf://datasets/org/name@rev/file` (fsspec, pandas, polars, duckdb, load_dataset data
+    files) and `https://huggingface.co/org/name/resolve/<rev>/file` (diffusers
+    `from_single_file`, `torch.hub.load_state_dict_from_url`, plain downloads)."""
     values: list[ast.expr] = [*call.node.args, *(kw.value for kw in call.node.keywords)]
     for node in values:
         items = node.elts if isinstance(node, ast.List | ast.Tuple) else [node]
@@ -902,7 +909,7 @@ def _hf_urls(call: _Call) -> Iterator[CodeReference]:
             value = call.value(item)
             if not (value.literal and isinstance(value.value, str)):
                 continue
-            match = _HF_URL.match(value.value)
+            match = _HF_URL.match(value.value) or _HF_HTTP.match(value.value)
             if match is None:
                 continue
             kind = {"datasets": "hub-dataset", "spaces": "hub-space"}.get(
@@ -994,6 +1001,7 @@ _HANDLERS = {
     "torch.hub.load": _torch_hub,
     "torch.load": _torch_load,
     "torch.serialization.load": _torch_load,
+    "torch.hub.load_state_dict_from_url": _torch_load,
     "numpy.load": _numpy_load,
     "keras.models.load_model": _keras_load,
     "keras.saving.load_model": _keras_load,

@@ -152,6 +152,18 @@ def test_hub_reference_findings(fixtures: Path) -> None:
             "pipeline passes trust_remote_code=True for acme-ai/gen: Python files from the "
             "repository are downloaded and executed",
         ),
+        (
+            "AIB601",
+            49,
+            "model acme-ai/sd is loaded by M.from_single_file at revision 'main', a branch, tag "
+            "or short hash, not a full commit; a branch or tag can be moved to other files",
+        ),
+        (
+            "AIB601",
+            51,
+            "dataset acme-ai/d is loaded by requests.get at revision 'v1', a branch, tag or "
+            "short hash, not a full commit; a branch or tag can be moved to other files",
+        ),
     ]
 
 

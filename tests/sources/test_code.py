@@ -54,6 +54,16 @@ def test_hub_references_every_call_form(fixtures: Path) -> None:
         (46, "hub-model", "HfApi().snapshot_download", "acme-ai/snap", None),
         (47, "hub-model", "pipeline", "acme-ai/gen", None),
         (47, "trust-remote-code", "pipeline", "acme-ai/gen", None),
+        (49, "hub-model", "M.from_single_file", "acme-ai/sd", "main"),  # huggingface.co URL
+        (50, "hub-model", "t.hub.load_state_dict_from_url", "acme-ai/w", COMMIT),
+        (
+            50,
+            "torch-load",
+            "t.hub.load_state_dict_from_url",
+            f"https://huggingface.co/acme-ai/w/resolve/{COMMIT}/w.pth",
+            None,
+        ),
+        (51, "hub-dataset", "requests.get", "acme-ai/d", "v1"),
     ]
 
 
