@@ -86,7 +86,10 @@ class _Folder:
         return f"{self.rel}/{name}" if self.rel else name
 
     def local(self, ref: FileRef) -> str:
-        return ref.rel[len(self.rel) + 1 :] if self.rel else ref.rel
+        return self.local_path(ref.rel)
+
+    def local_path(self, rel: str) -> str:
+        return rel[len(self.rel) + 1 :] if self.rel else rel
 
 
 def analyze_folders(files: list[FileRef], collected: Collected, config: Config) -> Collected:
@@ -109,10 +112,34 @@ def analyze_folders(files: list[FileRef], collected: Collected, config: Config) 
         home = _innermost(ref.rel, roots)
         if home is not None:
             owner[home].files.append(ref)
+    _drop_hub_blobs(collected, folders)
     artifacts_by_path = {a.path: a for a in collected.artifacts}
     for folder in folders:
         out.artifacts.extend(_build(folder, artifacts_by_path, roots, out))
     return out
+
+
+HUB_BLOB = re.compile(r"(?:^|/)(models--[^/]+?--[^/]+)/blobs/[^/]+$")
+
+
+def _drop_hub_blobs(collected: Collected, folders: list[_Folder]) -> None:
+    """In the hub cache, `snapshots/<commit>/<file>` are symlinks to `blobs/<hash>`: the
+    walker sees each file twice. Keep the snapshot path (the one users know) and drop the
+    blob artifact with the same SHA-256; a blob no snapshot points at is kept."""
+    snapshot_hashes: set[tuple[str, str]] = set()
+    for artifact in collected.artifacts:
+        match = re.search(r"(?:^|/)(models--[^/]+?--[^/]+)/snapshots/", artifact.path)
+        if match and artifact.sha256:
+            snapshot_hashes.add((match.group(1), artifact.sha256))
+    if not snapshot_hashes or not folders:
+        return
+    kept = []
+    for artifact in collected.artifacts:
+        blob = HUB_BLOB.search(artifact.path)
+        if blob and artifact.sha256 and (blob.group(1), artifact.sha256) in snapshot_hashes:
+            continue
+        kept.append(artifact)
+    collected.artifacts[:] = kept
 
 
 def _innermost(rel: str, roots: list[str]) -> str | None:
@@ -295,14 +322,36 @@ def _build(
         facts["python_files"] = python_files
         facts["python_imports"] = sorted(python_imports)
         model.properties["aibom:hf:python-imports"] = ",".join(sorted(python_imports))
-    counts = [a.facts.get("parameters") for a in inside if a.kind != ComponentKind.FILE]
-    if counts and all(isinstance(c, int) for c in counts) and "shards" in facts:
-        model.properties["cdx:ai-ml:model:parameter:count"] = str(sum(counts))  # type: ignore[arg-type]
-    elif len(counts) == 1 and isinstance(counts[0], int):
-        model.properties["cdx:ai-ml:model:parameter:count"] = str(counts[0])
+    count = _parameter_count(folder, inside, facts, model)
+    if count is not None:
+        model.properties["cdx:ai-ml:model:parameter:count"] = str(count)
     facts["weights"] = sorted(a.path for a in inside if a.kind != ComponentKind.FILE)
     model.facts.update(facts)
     return new
+
+
+def _parameter_count(
+    folder: _Folder, inside: list[Artifact], facts: dict[str, Any], model: Artifact
+) -> int | None:
+    """Parameters of the model: the indexed shards when there is an index and none is
+    missing, else the one weight file; None when that is ambiguous or unknown."""
+    if any(i.kind == "hf:missing-shard" for i in model.issues):
+        return None
+    by_path = {a.path: a for a in inside}
+    if "shards" in facts:
+        weights = [by_path.get(folder.path(s)) for s in facts["shards"]]
+    else:
+        weights = [
+            a
+            for a in inside
+            if a.kind != ComponentKind.FILE and "/" not in folder.local_path(a.path)
+        ]
+        if len(weights) != 1:
+            return None
+    counts = [w.facts.get("parameters") if w is not None else None for w in weights]
+    if not counts or not all(isinstance(c, int) for c in counts):
+        return None
+    return sum(c for c in counts if isinstance(c, int))
 
 
 def _side_format(local: str) -> str:

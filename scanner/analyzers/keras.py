@@ -118,6 +118,9 @@ def analyze_keras_zip(
                     artifact.properties["aibom:keras:version"] = version
         except (KerasConfigError, KeyError, OSError) as exc:
             artifact.incomplete.append(f"metadata.json: {_reason(exc)}")
+    if "config.json" not in members:
+        artifact.incomplete.append("Keras archive has no config.json")
+        return
     try:
         model_config = _load_json(read_member("config.json"), "config.json")
     except KeyError:

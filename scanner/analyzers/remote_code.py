@@ -259,6 +259,7 @@ def analyze_source(source: bytes, rel: str) -> RemoteCodeResult:
         return result
     try:
         _Analysis(tree, source, rel, result).run()
+        result.issues.sort(key=lambda i: (i.location.line or 0, i.kind))
     except RecursionError:
         reason = "Python file nested too deeply to analyse"
         result.errors.append(ScanError(Location(rel), reason))

@@ -12,7 +12,6 @@ never make us allocate more than `MAX_HEADER` bytes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import struct
@@ -22,9 +21,9 @@ from typing import Any
 from ..config import Config
 from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, Location
 from ..walk import FileRef
+from .hashing import hash_file
 
 MAX_HEADER = 100 * 1024 * 1024
-HASH_BLOCK = 4 * 1024 * 1024
 
 # dtype -> bits per element (safetensors 0.4 .. 0.8 spellings)
 DTYPE_BITS: dict[str, int] = {
@@ -65,19 +64,10 @@ FRAMEWORKS = {
 MAX_REPORTED_PROBLEMS = 5
 
 
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a whole file, streamed in 4 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def hash_into(artifact: Artifact, path: Path) -> None:
     """Set `artifact.sha256`; an unreadable file makes the artifact incomplete."""
     try:
-        artifact.sha256 = sha256_file(path)
+        artifact.sha256 = hash_file(path)
     except OSError as exc:
         artifact.incomplete.append(f"cannot read the file to hash it: {exc.strerror or exc}")
 

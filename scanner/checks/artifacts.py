@@ -38,8 +38,9 @@ def rule_for(issue: ArtifactIssue) -> str | None:
     """The rule an issue kind maps to, or None for kinds other checks own."""
     if issue.kind in ISSUE_RULES:
         return ISSUE_RULES[issue.kind]
-    prefix = issue.kind.split(":", 1)[0] + ":"
-    return ISSUE_RULES.get(prefix)
+    if ":" not in issue.kind:
+        return None
+    return ISSUE_RULES.get(issue.kind.split(":", 1)[0] + ":")
 
 
 def artifact_issue_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:

@@ -1,0 +1,267 @@
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import save_file
+
+from aibom.config import Config
+from aibom.model import Artifact, ArtifactIssue, ComponentKind, Inventory, Location, ScanError
+from aibom.scan import collect
+
+HF = Path(__file__).resolve().parents[2] / "fixtures" / "models" / "hf"
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+SNAP = f"models--acme--tiny-bert/snapshots/{COMMIT}"
+
+
+def inventory(root: Path) -> Inventory:
+    return collect(Config(roots=(root,), workers=1))
+
+
+def by_path(inv: Inventory) -> dict[str, Artifact]:
+    return {a.path: a for a in inv.artifacts}
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_hub_cache_snapshot_identity_and_card() -> None:
+    inv = inventory(HF)
+    arts = by_path(inv)
+    model = arts[SNAP]
+    assert model.kind is ComponentKind.MODEL
+    assert model.format == "huggingface"
+    assert model.name == "acme/tiny-bert"
+    assert model.version == COMMIT
+    assert model.purl == f"pkg:huggingface/acme/tiny-bert@{COMMIT}"
+    assert model.licenses == ["apache-2.0"]
+    assert model.framework == "transformers"
+    assert model.size == sum(f.stat().st_size for f in (HF / SNAP).iterdir())
+    assert model.model_card == {
+        "modelParameters": {
+            "task": "feature-extraction",
+            "architectureFamily": "bert",
+            "modelArchitecture": "BertModel",
+            "datasets": [
+                {
+                    "type": "dataset",
+                    "name": "acme/tiny-corpus",
+                    "contents": {"url": "https://huggingface.co/datasets/acme/tiny-corpus"},
+                },
+                {
+                    "type": "dataset",
+                    "name": "wikipedia",
+                    "contents": {"url": "https://huggingface.co/datasets/wikipedia"},
+                },
+            ],
+        },
+        "properties": [{"name": "aibom:base-model", "value": "google-bert/bert-base-uncased"}],
+    }
+    assert model.properties == {
+        "aibom:hf:model_type": "bert",
+        "aibom:hf:architectures": "BertModel",
+        "aibom:hf:torch_dtype": "float32",
+        "cdx:ai-ml:model:hyperparameter:context_length": "64",
+        "cdx:ai-ml:model:hyperparameter:hidden_size": "8",
+        "cdx:ai-ml:model:hyperparameter:num_hidden_layers": "1",
+        "cdx:ai-ml:model:hyperparameter:vocab_size": "5",
+        "aibom:hf:transformers_version": "4.46.0",
+        "aibom:base-model": "google-bert/bert-base-uncased",
+        "cdx:ai-ml:model:languages": "en,fr",
+        "cdx:ai-ml:model:parameter:count": "40",
+    }
+    assert model.facts["datasets"] == ["acme/tiny-corpus", "wikipedia"]
+    assert model.facts["pipeline_tag"] == "feature-extraction"
+    assert model.issues == []
+    assert model.incomplete == []
+    weights = arts[f"{SNAP}/model.safetensors"]
+    assert weights.parent == SNAP
+    assert weights.kind is ComponentKind.MODEL
+    assert weights.purl == f"pkg:huggingface/acme/tiny-bert@{COMMIT}#model.safetensors"
+    side = {p: (a.kind, a.format, a.sha256, a.parent) for p, a in arts.items() if a.parent == SNAP}
+    assert side == {
+        f"{SNAP}/README.md": (
+            ComponentKind.FILE,
+            "markdown",
+            sha(HF / SNAP / "README.md"),
+            SNAP,
+        ),
+        f"{SNAP}/config.json": (ComponentKind.FILE, "json", sha(HF / SNAP / "config.json"), SNAP),
+        f"{SNAP}/tokenizer_config.json": (
+            ComponentKind.FILE,
+            "json",
+            sha(HF / SNAP / "tokenizer_config.json"),
+            SNAP,
+        ),
+        f"{SNAP}/model.safetensors": (
+            ComponentKind.MODEL,
+            "safetensors",
+            sha(HF / SNAP / "model.safetensors"),
+            SNAP,
+        ),
+    }
+    assert inv.errors == []
+
+
+def test_sharded_folder_missing_and_unindexed() -> None:
+    arts = by_path(inventory(HF))
+    model = arts["sharded"]
+    assert model.issues == [
+        ArtifactIssue(
+            "hf:missing-shard",
+            "model.safetensors.index.json lists model-00002-of-00002.safetensors",
+            Location("sharded/model.safetensors.index.json"),
+            (
+                ("index", "model.safetensors.index.json"),
+                ("shard", "model-00002-of-00002.safetensors"),
+            ),
+        ),
+        ArtifactIssue(
+            "hf:unindexed-weight",
+            "extra.safetensors is not listed in model.safetensors.index.json",
+            Location("sharded/extra.safetensors"),
+            (("index", "model.safetensors.index.json"), ("file", "extra.safetensors")),
+        ),
+    ]
+    assert model.facts["shards"] == [
+        "model-00001-of-00002.safetensors",
+        "model-00002-of-00002.safetensors",
+    ]
+    # no commit: no purl; the name comes from _name_or_path
+    assert (model.name, model.version, model.purl) == ("acme/tiny-bert", None, None)
+    assert "cdx:ai-ml:model:parameter:count" not in model.properties  # a shard is missing
+    assert arts["sharded/model-00001-of-00002.safetensors"].kind is ComponentKind.DATA
+    assert arts["sharded/extra.safetensors"].kind is ComponentKind.MODEL
+
+
+def test_custom_code_folder() -> None:
+    arts = by_path(inventory(HF))
+    model = arts["custom-code"]
+    assert [(i.kind, i.location, i.arg_dict) for i in model.issues] == [
+        (
+            "hf:custom-code",
+            Location("custom-code/config.json"),
+            {
+                "file": "config.json",
+                "classes": "AutoConfig -> modeling_ok.TinyConfig, AutoModel -> "
+                "modeling_ok.TinyModel, AutoModelForCausalLM -> modeling_evil.EvilModel",
+            },
+        ),
+        (
+            "hf:custom-code",
+            Location("custom-code/tokenizer_config.json"),
+            {
+                "file": "tokenizer_config.json",
+                "classes": "AutoTokenizer -> other-org/tokenizers--tokenization_x.Tok "
+                "(code from other-org/tokenizers)",
+            },
+        ),
+    ]
+    assert model.properties["aibom:hf:trust-remote-code"] == "required"
+    assert model.facts["python_files"] == ["modeling_evil.py", "modeling_ok.py"]
+    assert model.facts["python_imports"] == [
+        "base64",
+        "math",
+        "os",
+        "subprocess",
+        "torch",
+        "transformers",
+    ]
+    evil = arts["custom-code/modeling_evil.py"]
+    assert (evil.kind, evil.format, evil.parent) == (ComponentKind.FILE, "python", "custom-code")
+    assert [(i.kind, i.location.line) for i in evil.issues] == [
+        ("remote-code:command", 9),
+        ("remote-code:eval", 18),
+        ("remote-code:file-outside", 19),
+        ("remote-code-later:command", 22),
+    ]
+    assert arts["custom-code/modeling_ok.py"].issues == []
+
+
+def test_hub_blobs_are_not_listed_twice(tmp_path: Path) -> None:
+    repo = tmp_path / "models--acme--tiny-bert"
+    blobs = repo / "blobs"
+    snap = repo / "snapshots" / COMMIT
+    blobs.mkdir(parents=True)
+    snap.mkdir(parents=True)
+    for name in ("config.json", "model.safetensors"):
+        digest = sha(HF / SNAP / name)
+        shutil.copy(HF / SNAP / name, blobs / digest)
+        os.symlink(f"../../blobs/{digest}", snap / name)
+    save_file({"x": np.ones(1, np.float32)}, blobs / "orphan")
+    arts = by_path(inventory(tmp_path))
+    weights_digest = sha(HF / SNAP / "model.safetensors")
+    assert f"models--acme--tiny-bert/blobs/{weights_digest}" not in arts
+    assert "models--acme--tiny-bert/blobs/orphan" in arts
+    snap_rel = f"models--acme--tiny-bert/snapshots/{COMMIT}"
+    assert arts[f"{snap_rel}/model.safetensors"].parent == snap_rel
+    assert arts[snap_rel].purl == f"pkg:huggingface/acme/tiny-bert@{COMMIT}"
+
+
+def write_model(folder: Path, config: object, card: str | None = None) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    text = config if isinstance(config, str) else json.dumps(config)
+    (folder / "config.json").write_text(text)
+    if card is not None:
+        (folder / "README.md").write_text(card)
+    save_file({"w": np.ones((2, 3), np.float32)}, folder / "model.safetensors")
+
+
+def test_local_dir_download_commit_and_scan_root_as_model(tmp_path: Path) -> None:
+    write_model(tmp_path, {"model_type": "gpt2", "_name_or_path": "openai-community/gpt2"})
+    meta = tmp_path / ".cache" / "huggingface" / "download"
+    meta.mkdir(parents=True)
+    (meta / "config.json.metadata").write_text(f'{"a" * 40}\n"etag"\n1700000000.0\n')
+    arts = by_path(inventory(tmp_path))
+    model = arts["."]
+    assert model.purl == f"pkg:huggingface/openai-community/gpt2@{'a' * 40}"
+    assert arts["model.safetensors"].parent == "."
+    assert model.properties["cdx:ai-ml:model:parameter:count"] == "6"
+    assert not any(p.startswith(".cache/") for p in arts)
+
+
+def test_local_name_or_path_is_not_an_identity(tmp_path: Path) -> None:
+    write_model(tmp_path / "m", {"model_type": "bert", "_name_or_path": "/home/me/ckpt"})
+    model = by_path(inventory(tmp_path))["m"]
+    assert (model.name, model.purl) == (None, None)
+
+
+def test_card_and_weights_without_config(tmp_path: Path) -> None:
+    folder = tmp_path / "lora"
+    folder.mkdir()
+    (folder / "README.md").write_text("---\nlicense: other\nlicense_name: acme-license\n---\n")
+    save_file({"w": np.ones(2, np.float32)}, folder / "adapter.safetensors")
+    model = by_path(inventory(tmp_path))["lora"]
+    assert model.licenses == ["acme-license"]
+    assert model.model_card is None
+
+
+def test_malformed_files_are_scan_errors(tmp_path: Path) -> None:
+    write_model(tmp_path / "a", '{"model_type": "bert",\n  "x": }')
+    write_model(
+        tmp_path / "b",
+        {"model_type": "bert"},
+        card="---\nlicense: [apache-2.0\ndatasets: x\n---\n",
+    )
+    write_model(tmp_path / "c", {"model_type": "bert"}, card="---\nlicense: mit\n")
+    (tmp_path / "b" / "model.safetensors.index.json").write_text("[1, 2]")
+    inv = inventory(tmp_path)
+    assert sorted(inv.errors, key=lambda e: e.location) == [
+        ScanError(Location("a/config.json", 2), "invalid JSON: Expecting value (column 8)"),
+        ScanError(
+            Location("b/README.md", 3),
+            "invalid YAML front matter: expected ',' or ']', but got ':'",
+        ),
+        ScanError(Location("b/model.safetensors.index.json"), "index has no valid weight_map"),
+        ScanError(Location("c/README.md", 1), "model card front matter is not closed"),
+    ]
+    arts = by_path(inv)
+    assert "a" not in arts  # config.json unreadable and no card: not recognised as a model
+    assert arts["b"].incomplete == [
+        "model.safetensors.index.json has no valid weight_map: shards not checked"
+    ]
