@@ -49,8 +49,8 @@ SECRET_QUERY_KEYS = frozenset(
 
 _PLACEHOLDER = re.compile(r"^(?:\$\{[A-Za-z0-9_]+\}|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z0-9_]+%)$")
 _SSH_SCHEMES = frozenset({"ssh", "git+ssh", "hg+ssh", "svn+ssh", "bzr+ssh", "git"})
-# scheme://userinfo@ inside free text (userinfo has no "/", "@" or whitespace)
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>]+")
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+_URL_END = frozenset(" \t\r\n\f\v\"'<>")
 
 
 def _is_placeholder(part: str) -> bool:
@@ -115,12 +115,28 @@ def redact_text(text: str) -> tuple[str, bool]:
     """Redact every URL inside free text; returns (text, whether a secret was present)."""
     if "://" not in text:
         return text, False
+    # Walk "://" occurrences (a regex over the whole text backtracks quadratically on long
+    # runs of letters): the scheme is the run of scheme characters before it, the URL runs
+    # to the next whitespace, quote or angle bracket.
     found = False
-
-    def repl(match: re.Match[str]) -> str:
-        nonlocal found
-        redacted, had = redact_url(match.group(0))
-        found = found or had
-        return redacted
-
-    return _URL_IN_TEXT.sub(repl, text), found
+    pieces: list[str] = []
+    done = 0
+    pos = text.find("://")
+    while pos != -1:
+        start = pos
+        while start > done and start > pos - 64 and text[start - 1] in _SCHEME_CHARS:
+            start -= 1
+        while start < pos and not text[start].isalpha():
+            start += 1  # a scheme starts with a letter
+        end = pos + 3
+        while end < len(text) and text[end] not in _URL_END:
+            end += 1
+        if start < pos:
+            redacted, had = redact_url(text[start:end])
+            found = found or had
+            pieces.append(text[done:start])
+            pieces.append(redacted)
+            done = end
+        pos = text.find("://", max(end, pos + 3))
+    pieces.append(text[done:])
+    return "".join(pieces), found

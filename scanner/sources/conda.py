@@ -41,7 +41,6 @@ _PLAIN_TAGS = frozenset(
 )
 
 _NAME = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.\-]*)")
-_BRACKET_ITEM = re.compile(r"\s*([A-Za-z_]+)\s*=\s*(?:'([^']*)'|\"([^\"]*)\"|([^,\]]*))\s*,?")
 
 
 def collect(file: FileRef, config: Config) -> Collected:
@@ -237,10 +236,7 @@ def parse_conda_spec(text: str) -> CondaSpec:
     brackets: dict[str, str] = {}
     if spec.endswith("]") and "[" in spec:
         spec, inside = spec[:-1].split("[", 1)
-        for item in _BRACKET_ITEM.finditer(inside):
-            brackets[item.group(1)] = next(
-                (g for g in item.groups()[1:] if g is not None), ""
-            ).strip()
+        brackets = _bracket_items(inside)
     match = _NAME.match(spec)
     if match is None:
         raise ValueError("no package name")
@@ -281,6 +277,38 @@ def parse_conda_spec(text: str) -> CondaSpec:
     if "subdir" in brackets and subdir is None:
         subdir = brackets["subdir"]
     return CondaSpec(name, specifier, version, build or None, channel or None, subdir)
+
+
+def _bracket_items(inside: str) -> dict[str, str]:
+    """`key=value, key='quoted, value'` inside `name[...]` (no regex: linear time)."""
+    items: dict[str, str] = {}
+    parts: list[str] = []
+    current: list[str] = []
+    quote = ""
+    for char in inside:
+        if quote:
+            if char == quote:
+                quote = ""
+            else:
+                current.append(char)
+        elif char in "'\"":
+            quote = char
+        elif char == ",":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if quote:
+        raise ValueError("unclosed quote in [...]")
+    parts.append("".join(current))
+    for part in parts:
+        if not part.strip():
+            continue
+        key, eq, value = part.partition("=")
+        if not eq or not key.strip().isidentifier():
+            raise ValueError(f"expected key=value in [...], got {part.strip()!r}")
+        items[key.strip()] = value.strip()
+    return items
 
 
 def _plain(version: str) -> str | None:

@@ -68,7 +68,7 @@ MAX_TOTAL_LINES = 1_000_000  # physical lines across one file and its includes
 MAX_LOGICAL_LINE = 64 * 1024  # characters in one (joined) logical line
 
 # pip's regexes (pip/_internal/req/req_file.py)
-COMMENT_RE = re.compile(r"(^|\s+)#.*$")
+COMMENT_RE = re.compile(r"(^|\s+)#.*$")  # pip's; use split_comment (linear time) instead
 ENV_VAR_RE = re.compile(r"(?P<var>\$\{(?P<name>[A-Z0-9_]+)\})")
 SUPPRESS_RE = re.compile(r"#\s*aibom:\s*ignore(?:\[([^\]]*)\])?[ \t:]*(.*)$")
 
@@ -294,10 +294,10 @@ class _Parser:
         if len(line) > MAX_LOGICAL_LINE:
             self.error(rel, number, f"line longer than {MAX_LOGICAL_LINE} characters; not parsed")
             return
-        comment = COMMENT_RE.search(line)
-        content = COMMENT_RE.sub("", line).strip()
-        if comment is not None:
-            self._suppression(comment.group(0), loc)
+        content, comment = split_comment(line)
+        content = content.strip()
+        if comment:
+            self._suppression(comment, loc)
         if not content:
             return
         raw = redact_text(content)[0]
@@ -505,6 +505,21 @@ def _real(path: Path) -> Path:
         return path.absolute()
 
 
+def split_comment(line: str) -> tuple[str, str]:
+    """(content, comment) like pip's `(^|\\s+)#.*$`: a `#` at the start of the line or after
+    whitespace starts a comment (which takes that whitespace). Linear time: the regex
+    backtracks quadratically on long runs of spaces."""
+    pos = line.find("#")
+    while pos != -1:
+        if pos == 0 or line[pos - 1].isspace():
+            start = pos
+            while start > 0 and line[start - 1].isspace():
+                start -= 1
+            return line[:start], line[start:]
+        pos = line.find("#", pos + 1)
+    return line, ""
+
+
 def _logical_lines(text: str) -> list[tuple[int, str]]:
     """pip's join_lines: `\\` at the end of a line joins the next one; a comment line ends
     a continuation. Each logical line carries the number of its FIRST physical line."""
@@ -512,7 +527,7 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     pending: list[str] = []
     first = 0
     for number, line in enumerate(text.splitlines(), start=1):
-        is_comment = COMMENT_RE.match(line) is not None
+        is_comment = line.lstrip().startswith("#")
         if not line.endswith("\\") or is_comment:
             if is_comment:
                 line = " " + line
@@ -611,9 +626,6 @@ def _fragment_params(url: str) -> dict[str, str]:
     return params
 
 
-_EXTRAS_SUFFIX = re.compile(r"^(?P<base>.*?)\[(?P<extras>[^\]]*)\]$")
-
-
 def _parse_requirement(
     text: str, loc: Location, source: SourceKind, base_dir: Path | None, *, editable: bool
 ) -> Dependency:
@@ -664,10 +676,11 @@ def _parse_requirement(
             raise _Invalid(str(exc).splitlines()[0]) from None
     extras: tuple[str, ...] = ()
     is_url = _is_url(target)
-    match = _EXTRAS_SUFFIX.match(target)
-    if match:
-        target = match.group("base")
-        extras = tuple(sorted(e.strip() for e in match.group("extras").split(",") if e.strip()))
+    if target.endswith("]") and "[" in target:
+        bracket = target.rfind("[")
+        inside = target[bracket + 1 : -1]
+        target = target[:bracket]
+        extras = tuple(sorted(e.strip() for e in inside.split(",") if e.strip()))
     # `-e name` is not valid in pip: editables are paths or VCS URLs
     if (
         editable

@@ -39,12 +39,12 @@ from .requirements import (
     decode_bytes,
     exact_version,
     parse_requirements_file,
+    split_comment,
 )
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_RESOLVE_DEPTH = 32
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
 
 # setup() keyword -> (scope, group)
 _LIST_KEYS = {
@@ -246,7 +246,7 @@ def _cfg_list(
         items = stripped.split(";") if _looks_semicolon_list(stripped) else [stripped]
     cursor = key_line or 1
     for item in items:
-        item = _COMMENT.sub("", item).strip()
+        item = split_comment(item)[0].strip()
         if not item:
             continue
         line = lines.item(cursor, item) if key_line else None
@@ -446,7 +446,7 @@ class _SetupPy:
             first = node.lineno
             found: list[tuple[str, int]] = []
             for offset, line in enumerate(node.value.splitlines()):
-                line = _COMMENT.sub("", line).strip()
+                line = split_comment(line)[0].strip()
                 if line:
                     found.append((line, first + offset if node.end_lineno != first else first))
             return found

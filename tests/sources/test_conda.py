@@ -222,3 +222,11 @@ def test_hostile_yaml() -> None:
     deep = parse_environment_text("dependencies: " + "[" * 3000 + "]" * 3000, REL)
     assert deep.errors == [ScanError(Location(REL), "invalid YAML: nested too deeply")]
     assert parse_environment_text("", REL).errors == []
+
+
+def test_bracket_values_may_hold_commas_in_quotes() -> None:
+    assert parse_conda_spec("numpy[version='>=1.24,<2', build=py311*]") == CondaSpec(
+        "numpy", ">=1.24,<2", None, "py311*"
+    )
+    with pytest.raises(ValueError, match="unclosed quote"):
+        parse_conda_spec("numpy[version='>=1.24]")

@@ -764,3 +764,11 @@ def test_malformed_urls_and_nul_in_include_are_errors(tmp_path: Path) -> None:
         ),
         ScanError(Location("r.txt", 3), "--requirement a\x00b.txt: a file name cannot hold NUL"),
     ]
+
+
+def test_long_runs_of_spaces_are_read_in_linear_time() -> None:
+    # pip's comment regex backtracks quadratically here (minutes for this line)
+    line = "torch" + " " * 60_000 + "# aibom: ignore[AIB101]\n"
+    got = parse_requirements_text(line, "r.txt")
+    assert [(d.name, d.raw) for d in got.dependencies] == [("torch", "torch")]
+    assert got.suppressions == [Suppression(Location("r.txt", 1), ("AIB101",), "")]
