@@ -365,3 +365,19 @@ AutoModel.from_pretrained("acme-ai/custom", trust_remote_code=True, revision="v2
             "files from the repository are downloaded and executed",
         ),
     ]
+
+
+def test_inline_suppression_moves_the_finding_aside() -> None:
+    from aibom.policy import apply_policy
+
+    source = (
+        b"import torch\n"
+        b"a = torch.load('ours.pt', weights_only=False)  # aibom: ignore[AIB603] built by us\n"
+        b"b = torch.load('theirs.pt', weights_only=False)\n"
+    )
+    inventory = Inventory(root=".")
+    inventory.add(analyse_source(source, "train.py"))
+    findings = list(code_findings(inventory, Config()))
+    kept, suppressed = apply_policy(findings, inventory, Config())
+    assert [(f.rule_id, f.location.line) for f in kept] == [("AIB603", 3)]
+    assert [(f.rule_id, f.location.line) for f in suppressed] == [("AIB603", 2)]
