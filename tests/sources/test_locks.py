@@ -5,6 +5,7 @@ cannot show offline (git, URL and credentials)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -1069,3 +1070,26 @@ files = []
         None,
         "(python_version < '3.12') or (sys_platform == 'linux')",
     )
+
+
+def test_pipfile_hash_of_older_pipenv(tmp_path: Path) -> None:
+    """Locks written before pipenv normalised names carry plette's hash of the names as
+    written. The expected value is what pipenv 2026.10.3's vendored plette computes for
+    this Pipfile: `plette.Pipfile.load(open("Pipfile")).get_hash().value`."""
+    pipfile = tmp_path / "Pipfile"
+    pipfile.write_text(
+        '[[source]]\nurl = "https://pypi.org/simple"\nverify_ssl = true\nname = "pypi"\n\n'
+        '[packages]\n"pyasn1" = ">=0.1.3"\n\n'
+        '[dev-packages]\nSphinx = "*"\n'
+        'pathlib2 = {version = "*", markers="python_version < \'3.6\'"}\n\n'
+        '[requires]\npython_version = "2.7"\n',
+        encoding="utf-8",
+    )
+    lock = tmp_path / "Pipfile.lock"
+    plette = "fdc081e1fb97cd8aa3abc9f8bdcc7f4d04de741af8ad10aa231d3e283b14dec6"
+    lock.write_text(json.dumps({"_meta": {"hash": {"sha256": plette}}, "default": {}}))
+    assert locks.lock_content_hash_matches(lock, pipfile) is True
+    lock.write_text(json.dumps({"_meta": {"hash": {"sha256": "0" * 64}}, "default": {}}))
+    assert locks.lock_content_hash_matches(lock, pipfile) is False
+    lock.write_text('{"_meta": {}, "default": {}}')
+    assert locks.lock_content_hash_matches(lock, pipfile) is None
