@@ -80,7 +80,10 @@ def looks_like_safetensors(head: bytes, size: int) -> bool:
 
 def looks_like_pickle(head: bytes) -> bool:
     """PROTO opcode with a valid protocol, or a protocol 0/1 stream start."""
-    return bool(len(head) >= 2 and head[0] == 128 and head[1] in _PICKLE_PROTO)
+    if len(head) >= 2 and head[0] == 0x80 and head[1] in _PICKLE_PROTO:
+        return True
+    # PROTO 0/1 is legal (CPython never writes it): require a pickle-like opcode after it
+    return len(head) >= 3 and head[0] == 0x80 and head[1] in (0, 1) and head[2] in _PROTO0_START
 
 
 def looks_like_legacy_pickle(head: bytes) -> bool:
