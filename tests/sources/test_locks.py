@@ -1093,3 +1093,22 @@ def test_pipfile_hash_of_older_pipenv(tmp_path: Path) -> None:
     assert locks.lock_content_hash_matches(lock, pipfile) is False
     lock.write_text('{"_meta": {}, "default": {}}')
     assert locks.lock_content_hash_matches(lock, pipfile) is None
+
+
+def test_poetry_hash_of_a_tool_poetry_only_project(tmp_path: Path) -> None:
+    """Projects without [project] hash the [tool.poetry] keys at top level. The expected
+    value is Poetry 2.5.1's own: `Locker(Path("poetry.lock"), pyproject)._content_hash`."""
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[tool.poetry]\nname = "legacy"\nversion = "0.1.0"\ndescription = ""\n'
+        'authors = ["A <a@example.com>"]\n\n'
+        '[tool.poetry.dependencies]\npython = "^3.10"\nclick = "^8.1"\n\n'
+        '[tool.poetry.group.dev.dependencies]\npytest = "^8"\n',
+        encoding="utf-8",
+    )
+    lock = tmp_path / "poetry.lock"
+    expected = "1ad4eb0c064223b78c29e8d160b70413082f6f4880d13bd4d02b494f3b0e9277"
+    lock.write_text(f'[metadata]\nlock-version = "2.1"\ncontent-hash = "{expected}"\n')
+    assert locks.lock_content_hash_matches(lock, pyproject) is True
+    pyproject.write_text(pyproject.read_text().replace('"^8.1"', '"^8.2"'))
+    assert locks.lock_content_hash_matches(lock, pyproject) is False
