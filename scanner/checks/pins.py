@@ -29,7 +29,7 @@ KNOWN_WEAK = {"md5", "sha1", "sha224", "blake2b", "blake2s", "sha3_256", "sha3-2
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _GIT_COMMIT = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _DEV_FILE = re.compile(
-    r"(^|[-_./])(dev|devel|develop|test|tests|testing|doc|docs|lint|local|ci)([-_./]|$)"
+    r"(^|[-_.])(dev|devel|develop|test|tests|testing|doc|docs|lint|local|ci)([-_.]|$)"
 )
 _LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
 _PIP_SOURCES = (SourceKind.REQUIREMENTS, SourceKind.CONSTRAINTS)
@@ -50,8 +50,12 @@ def is_pip_input_file(path: str) -> bool:
 
 
 def is_dev_file(path: str) -> bool:
-    """A development requirements file (dev, test, docs, lint, local, ci in its path)."""
-    return _DEV_FILE.search(path.lower()) is not None
+    """A development requirements file: dev, test, docs, lint, local or ci as a word of its
+    name (`requirements-dev.txt`), or as the name of its folder (`dev/requirements.txt`)."""
+    parts = path.lower().replace("\\", "/").split("/")
+    name = parts[-1]
+    folder = parts[-2] if len(parts) > 1 else ""
+    return _DEV_FILE.search(name) is not None or _DEV_FILE.fullmatch(folder) is not None
 
 
 def _dir(path: str) -> str:
