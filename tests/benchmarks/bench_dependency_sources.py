@@ -6,7 +6,9 @@ Generates, in a temporary folder:
 - a pyproject.toml with N PEP 621 dependencies, N/10 optional ones in 10 extras, and 10
   PEP 735 groups each including the previous one;
 - an environment.yml with N conda specs and N/10 pip requirements;
-and times each parser (best of --repeat runs), printing lines/second.
+and times each parser (best of --repeat runs), printing dependencies/second. Then times
+hostile inputs once each (a 2 MB line of spaces, runs of brackets, 200,000-entry lists) to
+show the parsers stay linear.
 
 Run: python tests/benchmarks/bench_dependency_sources.py [--n 5000] [--repeat 5]
 """
@@ -110,6 +112,55 @@ def main() -> None:
             print(
                 f"{rel:18} {size / 1024:8.0f} KiB  {deps:6} dependencies  {errors} errors  "
                 f"{seconds * 1000:8.1f} ms  {deps / seconds:10.0f} deps/s"
+            )
+    hostile(config)
+
+
+HOSTILE = {
+    "requirements.txt: 2 MB of spaces in one line": ("requirements.txt", " " * 2_000_000 + "x\n"),
+    "requirements.txt: 60k spaces then a comment": (
+        "requirements.txt",
+        "x" + " " * 60_000 + "# aibom: ignore\n",
+    ),
+    "requirements.txt: 1M continuation lines": ("requirements.txt", "a==1 " + "\\\n" * 1_000_000),
+    "pyproject.toml: 200k dependencies": (
+        "pyproject.toml",
+        '[project]\nname = "x"\ndependencies = [' + '"a",' * 200_000 + "]\n",
+    ),
+    "environment.yml: 2 MB bracket spec": (
+        "environment.yml",
+        "dependencies:\n  - \"x[version='" + "," * 2_000_000 + "']\"\n",
+    ),
+    "setup.cfg: 200k install_requires lines": (
+        "setup.cfg",
+        "[options]\ninstall_requires =\n" + "    a\n" * 200_000,
+    ),
+    "setup.py: 200k literals": ("setup.py", "setup(install_requires=[" + "'a'," * 200_000 + "])\n"),
+}
+
+
+def hostile(config: Config) -> None:
+    from aibom.sources import setup_files
+
+    collectors = {
+        "requirements.txt": requirements.collect,
+        "pyproject.toml": pyproject.collect,
+        "environment.yml": conda.collect,
+        "setup.cfg": setup_files.collect_setup_cfg,
+        "setup.py": setup_files.collect_setup_py,
+    }
+    print("hostile inputs (one run each)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, (name, text) in HOSTILE.items():
+            path = Path(tmp) / name
+            path.write_text(text)
+            ref = FileRef(path, name, path.stat().st_size)
+            start = time.perf_counter()
+            got = collectors[name](ref, config)
+            seconds = time.perf_counter() - start
+            print(
+                f"  {label:45} {seconds * 1000:8.1f} ms  "
+                f"{len(got.dependencies)} dependencies, {len(got.errors)} errors"
             )
 
 
