@@ -265,3 +265,33 @@ def test_malformed_files_are_scan_errors(tmp_path: Path) -> None:
     assert arts["b"].incomplete == [
         "model.safetensors.index.json has no valid weight_map: shards not checked"
     ]
+
+
+def test_model_card_is_valid_cyclonedx_1_6() -> None:
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    card = by_path(inventory(HF))[SNAP].model_card
+    assert card is not None
+
+    def bom(model_card: object) -> str:
+        component = {
+            "type": "machine-learning-model",
+            "name": "acme/tiny-bert",
+            "bom-ref": "model",
+            "modelCard": model_card,
+        }
+        return json.dumps(
+            {
+                "bomFormat": "CycloneDX",
+                "specVersion": "1.6",
+                "version": 1,
+                "components": [component],
+            }
+        )
+
+    validator = JsonStrictValidator(SchemaVersion.V1_6)
+    assert validator.validate_str(bom(card)) is None
+    broken = json.loads(json.dumps(card))
+    broken["modelParameters"]["datasets"][0]["kind"] = "x"  # the schema allows no extra keys
+    assert validator.validate_str(bom(broken)) is not None
