@@ -29,7 +29,7 @@ from ..config import Config
 from ..model import Collected, Dependency, IndexOption, Location, ScanError, SourceKind
 from ..redact import redact_text, redact_url
 from ..walk import FileRef
-from .requirements import decode_bytes, parse_requirement_lines
+from .requirements import decode_bytes, parse_requirement_lines, text_suppressions
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_ITEMS = 100_000
@@ -88,6 +88,7 @@ def parse_environment_text(text: str, rel: str, *, base_dir: Path | None = None)
     except RecursionError:
         out.errors.append(ScanError(Location(rel), "invalid YAML: nested too deeply"))
         return out
+    out.suppressions.extend(text_suppressions(text, rel))
     if root is None:
         return out
     if not isinstance(root, yaml.MappingNode):

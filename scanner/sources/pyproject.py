@@ -50,7 +50,7 @@ from ..model import (
 )
 from ..redact import redact_text, redact_url
 from ..walk import FileRef
-from .requirements import _name_for, exact_version
+from .requirements import _name_for, exact_version, text_suppressions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -104,6 +104,7 @@ def parse_pyproject_text(text: str, rel: str) -> Collected:
         line = int(match.group(1)) if match else None
         return Collected(errors=[ScanError(Location(rel, line), f"invalid TOML: {message}")])
     reader = _Reader(rel, _Lines(text))
+    reader.out.suppressions.extend(text_suppressions(text, rel))
     try:
         reader.read(data)
     except RecursionError:

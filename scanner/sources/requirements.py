@@ -505,6 +505,23 @@ def _real(path: Path) -> Path:
         return path.absolute()
 
 
+def text_suppressions(text: str, rel: str) -> list[Suppression]:
+    """`# aibom: ignore[...]` comments in any line-oriented file (pyproject.toml, setup.cfg,
+    setup.py, environment.yml), each at its own line."""
+    if "aibom" not in text:
+        return []
+    found: list[Suppression] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "aibom" not in line:
+            continue
+        comment = split_comment(line)[1]
+        match = SUPPRESS_RE.search(comment) if comment else None
+        if match is not None:
+            ids = tuple(p.strip() for p in (match.group(1) or "").split(",") if p.strip())
+            found.append(Suppression(Location(rel, number), ids, match.group(2).strip()))
+    return found
+
+
 def split_comment(line: str) -> tuple[str, str]:
     """(content, comment) like pip's `(^|\\s+)#.*$`: a `#` at the start of the line or after
     whitespace starts a comment (which takes that whitespace). Linear time: the regex

@@ -40,6 +40,7 @@ from .requirements import (
     exact_version,
     parse_requirements_file,
     split_comment,
+    text_suppressions,
 )
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -138,6 +139,7 @@ def parse_setup_cfg_text(text: str, rel: str, *, base_dir: Path | None = None) -
         message = str(exc).splitlines()[0]
         out.errors.append(ScanError(Location(rel, line), f"invalid setup.cfg: {message}"))
         return out
+    out.suppressions.extend(text_suppressions(text, rel))
     lines = _CfgLines(text)
     if parser.has_section("metadata"):
         meta = parser["metadata"]
@@ -307,6 +309,7 @@ def parse_setup_py_text(text: str, rel: str) -> Collected:
     except (RecursionError, MemoryError, ValueError):
         out.errors.append(ScanError(Location(rel), "cannot parse setup.py: nested too deeply"))
         return out
+    out.suppressions.extend(text_suppressions(text, rel))
     reader = _SetupPy(rel, _module_constants(tree), out)
     try:
         for node in ast.walk(tree):

@@ -230,3 +230,18 @@ def test_bracket_values_may_hold_commas_in_quotes() -> None:
     )
     with pytest.raises(ValueError, match="unclosed quote"):
         parse_conda_spec("numpy[version='>=1.24]")
+
+
+def test_inline_suppressions() -> None:
+    from aibom.model import Suppression
+
+    got = parse_environment_text(
+        "dependencies:\n  - python=3.11  # aibom: ignore[AIB101]\n  - pip:\n"
+        "    - torch>=2  # aibom: ignore\n",
+        REL,
+    )
+    assert [(d.name, d.location.line) for d in got.dependencies] == [("python", 2), ("torch", 4)]
+    assert got.suppressions == [
+        Suppression(Location(REL, 2), ("AIB101",), ""),
+        Suppression(Location(REL, 4), (), ""),
+    ]

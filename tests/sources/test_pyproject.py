@@ -503,3 +503,15 @@ def test_license_table_and_non_utf8(tmp_path: Path) -> None:
     path.write_bytes(b'[project]\nname = "caf\xe9"\n')
     result = collect(FileRef(path, LOC, path.stat().st_size), Config())
     assert result.errors == [ScanError(Location(LOC, 2), "invalid TOML: not UTF-8 text")]
+
+
+def test_inline_suppressions() -> None:
+    from aibom.model import Suppression
+
+    text = (
+        '[project]\nname = "x"\ndependencies = [\n'
+        '  "torch>=2",  # aibom: ignore[AIB101] the image pins it\n'
+        '  "url#frag",\n]\n'
+    )
+    got = parse_pyproject_text(text, LOC)
+    assert got.suppressions == [Suppression(Location(LOC, 4), ("AIB101",), "the image pins it")]

@@ -216,3 +216,18 @@ def test_setup_cfg_invalid_requirement() -> None:
             "with no version specifier) or end: not valid!",
         )
     ]
+
+
+def test_inline_suppressions() -> None:
+    from aibom.model import Suppression
+
+    got = parse_setup_cfg_text(
+        "[options]\ninstall_requires =\n    torch>=2  # aibom: ignore[AIB101] pinned elsewhere\n",
+        "setup.cfg",
+    )
+    assert rows(got) == [("torch", 3, ">=2", None, "required", None, None, ())]
+    assert got.suppressions == [
+        Suppression(Location("setup.cfg", 3), ("AIB101",), "pinned elsewhere")
+    ]
+    got = parse_setup_py_text("setup(install_requires=['a'])  # aibom: ignore\n", "setup.py")
+    assert got.suppressions == [Suppression(Location("setup.py", 1), (), "")]
