@@ -887,12 +887,28 @@ def _query(
     return pair, vulns, None
 
 
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
+
+
 def _describe(exc: BaseException) -> str:
+    """A short cause: `HTTP 503`, `timed out (read)`, `cannot connect to host: reason`."""
+    import requests
+
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None)
-    text = str(exc) or type(exc).__name__
     if status is not None:
         return f"HTTP {status}"
+    text = str(exc) or type(exc).__name__
+    request = getattr(exc, "request", None)
+    url = getattr(request, "url", None)
+    host = url.split("/")[2] if isinstance(url, str) and url.count("/") >= 2 else None
+    if isinstance(exc, requests.Timeout):
+        kind = "connect" if isinstance(exc, requests.ConnectTimeout) else "read"
+        return f"timed out ({kind})" + (f" talking to {host}" if host else "")
+    if isinstance(exc, requests.ConnectionError):
+        reason = _ERRNO.search(text)
+        where = f" to {host}" if host else ""
+        return f"cannot connect{where}: {reason.group(1).strip() if reason else text}"
     return f"{type(exc).__name__}: {text}" if text != type(exc).__name__ else text
 
 
