@@ -18,6 +18,7 @@ though collectors redact already.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -66,12 +67,18 @@ def render_bom(result: ScanResult, fmt: str = "json", spec_version: str = DEFAUL
             f"unsupported CycloneDX spec version {spec_version!r}",
             hint=f"use one of {', '.join(SPEC_VERSIONS)}",
         )
-    doc = build_document(result, spec_version)
-    if fmt == "json":
-        return dump_json(doc)
-    if fmt == "xml":
-        return to_xml(doc, spec_version)
-    raise InputError(f"unknown AIBOM format {fmt!r}", hint="use json or xml")
+    if fmt not in ("json", "xml"):
+        raise InputError(f"unknown AIBOM format {fmt!r}", hint="use json or xml")
+    # Building the document allocates ~100k small objects and none form cycles: the cyclic
+    # garbage collector's passes over them would cost a third of the time.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        doc = build_document(result, spec_version)
+        return dump_json(doc) if fmt == "json" else to_xml(doc, spec_version)
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 _LINE_PER_ITEM = ("components", "dependencies", "vulnerabilities")

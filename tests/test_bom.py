@@ -245,12 +245,14 @@ FIXTURE_PROJECTS = (
 
 
 @pytest.mark.parametrize("name", FIXTURE_PROJECTS)
-def test_fixture_projects_give_valid_aiboms(name: str) -> None:
+def test_fixture_projects_give_valid_and_reproducible_aiboms(name: str) -> None:
     result = scan(Config(roots=(PROJECTS / name,), reproducible=True))
     for spec in SPEC_VERSIONS:
         for fmt in ("json", "xml"):
             text = render_bom(result, fmt, spec)
             assert validate_text(text) == [], (name, spec, fmt)
+    again = scan(Config(roots=(PROJECTS / name,), reproducible=True))
+    assert render_bom(again, "json", "1.6") == render_bom(result, "json", "1.6")
 
 
 # ---------------------------------------------------------------- determinism

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -143,6 +144,15 @@ def main() -> int:
         t2 = time.perf_counter()
         xml_errors = validate_text(xml)
         t3 = time.perf_counter()
+        bom_file = root / "aibom.cdx.json"
+        bom_file.write_text(text, encoding="utf-8")
+        t4 = time.perf_counter()
+        cli = subprocess.run(
+            [sys.executable, "-m", "aibom", "validate", str(bom_file)],
+            capture_output=True,
+            text=True,
+        )
+        t5 = time.perf_counter()
 
     def fmt(values: list[float]) -> str:
         return f"median {statistics.median(values):.3f} s (min {min(values):.3f} s)"
@@ -158,6 +168,10 @@ def main() -> int:
     print(f"validate JSON (first, builds validator): {t1 - t0:.3f} s, errors: {len(json_errors)}")
     print(f"validate JSON (cached validator):        {t2 - t1:.3f} s, errors: {len(json_again)}")
     print(f"validate XML:                            {t3 - t2:.3f} s, errors: {len(xml_errors)}")
+    print(
+        f"`aibom validate` CLI, wall incl. start-up: {t5 - t4:.3f} s, exit {cli.returncode}: "
+        f"{cli.stdout.strip().rsplit(': ', 1)[-1]}"
+    )
     return 0 if not json_errors and not xml_errors else 1
 
 
