@@ -767,3 +767,26 @@ def test_cli_service_failure_is_an_error_naming_the_service(
     assert result.exit_code == 2
     assert "failed: HTTP 503 (service: osv)" in result.stderr
     assert "audit offline with --vuln-db PATH" in result.stderr
+
+
+def test_unauditable_package_reported_once_with_its_other_places() -> None:
+    deps = [
+        Dependency(
+            "numpy", Location("requirements.txt", 4), SourceKind.REQUIREMENTS, specifier=">=1.26"
+        ),
+        Dependency(
+            "numpy", Location("pyproject.toml", 9), SourceKind.PYPROJECT, specifier=">=1.26"
+        ),
+        Dependency("numpy", Location("requirements-dev.txt", 2), SourceKind.REQUIREMENTS),
+    ]
+    inventory = Inventory(root=".")
+    inventory.dependencies += deps
+    inventory.index_facts["audit:unaudited"] = audit_targets(deps)[1]
+    found = list(unaudited_findings(inventory, Config()))
+    assert [(str(f.location), get_rule(f.rule_id).render(f)) for f in found] == [
+        (
+            "pyproject.toml:9",
+            "numpy could not be audited for known vulnerabilities: not pinned (>=1.26): any "
+            "matching version may be installed (declared in 2 more places)",
+        )
+    ]
