@@ -34,10 +34,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,8 @@ else:  # pragma: no cover
 MAX_LOCK_BYTES = 64 * 1024 * 1024
 
 CONTENT_HASH = "aibom:lock:content-hash"
+MANIFEST = "aibom:lock:manifest"
+HASH_MATCHES = "aibom:lock:content-hash-matches"
 INDEX = "aibom:index"
 
 _TOML_LINE = re.compile(r"at line (\d+)")
@@ -333,7 +336,7 @@ def _collect(
     except LockError as exc:
         result.errors.append(ScanError(Location(file.rel, exc.line), f"{kind}: {exc.reason}"))
         return result
-    result.dependencies.extend(deps)
+    result.dependencies.extend(_with_verdict(file, deps))
     result.errors.extend(errors)
     return result
 
@@ -934,6 +937,14 @@ def _pylock_entry(raw: Mapping[str, Any], line: int | None) -> _Entry:
 # Is the lock up to date with its manifest?
 
 
+# lock file name -> the manifest file beside it that the lock's content hash covers
+LOCK_MANIFESTS = {
+    "poetry.lock": "pyproject.toml",
+    "Pipfile.lock": "Pipfile",
+    "pdm.lock": "pyproject.toml",
+}
+
+
 def lock_content_hash_matches(lock_path: Path, manifest_path: Path) -> bool | None:
     """Recompute the manifest hash a lock records and compare.
 
@@ -946,33 +957,59 @@ def lock_content_hash_matches(lock_path: Path, manifest_path: Path) -> bool | No
     True / False when it could tell; None when it cannot (unknown lock, unreadable or
     malformed files, no hash recorded, a layout this function does not model).
     """
+    name = lock_path.name
     try:
-        lock_text = _read_text(lock_path)
-        manifest = _load_toml(_read_text(manifest_path))
-        name = lock_path.name
+        text = _read_text(lock_path)
         if name == "poetry.lock":
-            recorded = _load_toml(lock_text).get("metadata", {}).get("content-hash")
-            if not isinstance(recorded, str):
-                return None
+            recorded = _load_toml(text).get("metadata", {}).get("content-hash")
+        elif name == "Pipfile.lock":
+            recorded = _load_json(text).get("_meta", {}).get("hash", {}).get("sha256")
+        elif name == "pdm.lock":
+            recorded = _load_toml(text).get("metadata", {}).get("content_hash")
+        else:
+            return None
+    except (LockError, AttributeError):
+        return None
+    if not isinstance(recorded, str):
+        return None
+    return _content_hash_verdict(name, recorded, manifest_path)
+
+
+def _content_hash_verdict(lock_name: str, recorded: str, manifest_path: Path) -> bool | None:
+    try:
+        manifest = _load_toml(_read_text(manifest_path))
+        if lock_name == "poetry.lock":
             return recorded in {_poetry_hash(manifest, True), _poetry_hash(manifest, False)}
-        if name == "Pipfile.lock":
-            meta = _load_json(lock_text).get("_meta", {})
-            recorded = meta.get("hash", {}).get("sha256")
-            if not isinstance(recorded, str):
-                return None
+        if lock_name == "Pipfile.lock":
             return recorded in {_pipfile_hash(manifest, True), _pipfile_hash(manifest, False)}
-        if name == "pdm.lock":
-            recorded = _load_toml(lock_text).get("metadata", {}).get("content_hash")
-            if not isinstance(recorded, str) or ":" not in recorded:
-                return None
-            algo, _, value = recorded.partition(":")
+        if lock_name == "pdm.lock":
+            algo, sep, value = recorded.partition(":")
             pdm = manifest.get("tool", {}).get("pdm", {})
-            if "workspace" in pdm or algo not in hashlib.algorithms_available:
+            if not sep or "workspace" in pdm or algo not in hashlib.algorithms_available:
                 return None
             return value == _pdm_hash(manifest, algo)
     except (LockError, AttributeError, TypeError, ValueError):
         return None
     return None
+
+
+def _with_verdict(file: FileRef, deps: list[Dependency]) -> list[Dependency]:
+    """Add `aibom:lock:manifest` and `aibom:lock:content-hash-matches` ("true"/"false") to
+    every entry of a lock whose recorded manifest hash could be compared with the manifest
+    beside it (nothing when there is none or it cannot tell)."""
+    manifest_name = LOCK_MANIFESTS.get(file.path.name)
+    recorded = next((v for d in deps for k, v in d.properties if k == CONTENT_HASH), None)
+    if manifest_name is None or recorded is None:
+        return deps
+    manifest = file.path.parent / manifest_name
+    if not manifest.is_file():
+        return deps
+    verdict = _content_hash_verdict(file.path.name, recorded, manifest)
+    if verdict is None:
+        return deps
+    rel_manifest = posixpath.join(posixpath.dirname(file.rel), manifest_name)
+    extra = ((MANIFEST, rel_manifest), (HASH_MATCHES, "true" if verdict else "false"))
+    return [replace(d, properties=d.properties + extra) for d in deps]
 
 
 def _json_text(value: object, **kwargs: Any) -> str:

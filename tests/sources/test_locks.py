@@ -137,13 +137,20 @@ def test_poetry_lock_packages_hashes_edges_and_groups(fixtures: Path) -> None:
         Hash("sha256", "8bb5376d2006950386f8c6427613334a2acadc5f559cb80e638d00b4df957e37"),
         Hash("sha256", "9bbfada76703fd1d784b83eea012e3e8c6a001a876543ef104fa56aaaeb072b4"),
     )
+    # the lock's manifest hash, and whether it matches the pyproject.toml beside it
     assert click.properties == (
         ("aibom:index", PYPI),
         ("aibom:lock:content-hash", POETRY_HASH),
+        ("aibom:lock:manifest", "poetry-app/pyproject.toml"),
+        ("aibom:lock:content-hash-matches", "true"),
     )
     helper = got.dependencies[2]
     assert (helper.url, helper.url_kind, helper.editable) == ("libs/helper", "path", True)
-    assert props(helper) == {"aibom:lock:content-hash": POETRY_HASH}
+    assert props(helper) == {
+        "aibom:lock:content-hash": POETRY_HASH,
+        "aibom:lock:manifest": "poetry-app/pyproject.toml",
+        "aibom:lock:content-hash-matches": "true",
+    }
 
 
 def test_poetry_lock_version_1_layout(tmp_path: Path) -> None:
@@ -438,8 +445,14 @@ def test_pipfile_lock_sections_indexes_and_unpinned_entries(fixtures: Path) -> N
     assert props(got.dependencies[0]) == {
         "aibom:index": PYPI,
         "aibom:lock:content-hash": PIPFILE_HASH,
+        "aibom:lock:manifest": "pipenv-app/Pipfile",
+        "aibom:lock:content-hash-matches": "true",
     }
-    assert props(got.dependencies[3]) == {"aibom:lock:content-hash": PIPFILE_HASH}
+    assert props(got.dependencies[3]) == {
+        "aibom:lock:content-hash": PIPFILE_HASH,
+        "aibom:lock:manifest": "pipenv-app/Pipfile",
+        "aibom:lock:content-hash-matches": "true",
+    }
 
 
 def test_pipfile_lock_git_file_and_path_entries(tmp_path: Path) -> None:
@@ -538,7 +551,15 @@ def test_pdm_lock_groups_markers_and_edges(fixtures: Path) -> None:
         ("six", "1.17.0", "==1.17.0", 74, False, "required", None, None, (), SIX),
         ("tzdata", "2026.6", "==2026.6", 85, False, "required", None, None, (), TZDATA),
     ]
-    assert all(props(d) == {"aibom:lock:content-hash": PDM_HASH} for d in got.dependencies)
+    assert all(
+        props(d)
+        == {
+            "aibom:lock:content-hash": PDM_HASH,
+            "aibom:lock:manifest": "pdm-app/pyproject.toml",
+            "aibom:lock:content-hash-matches": "true",
+        }
+        for d in got.dependencies
+    )
 
 
 def test_pdm_lock_vcs_entry_and_extras_entry(tmp_path: Path) -> None:
@@ -960,9 +981,22 @@ def test_content_hash_follows_manifest_edits(tmp_path: Path, fixtures: Path) -> 
     assert check(pipenv / "Pipfile.lock", pipenv / "Pipfile") is True
     (pipenv / "Pipfile").write_text(text.replace('iniconfig = ">=2.0"', 'iniconfig = ">=2.1"'))
     assert check(pipenv / "Pipfile.lock", pipenv / "Pipfile") is False
+    # the collector records the verdict on every entry of the lock
+    got = run(pipenv / "Pipfile.lock", "Pipfile.lock")
+    assert {props(d)["aibom:lock:content-hash-matches"] for d in got.dependencies} == {"false"}
+    assert {props(d)["aibom:lock:manifest"] for d in got.dependencies} == {"Pipfile"}
     # an unreadable manifest: cannot tell
     (pipenv / "Pipfile").write_text("[packages\n")
     assert check(pipenv / "Pipfile.lock", pipenv / "Pipfile") is None
+    got = run(pipenv / "Pipfile.lock", "Pipfile.lock")
+    assert all("aibom:lock:content-hash-matches" not in props(d) for d in got.dependencies)
+    # no manifest beside the lock: nothing recorded either
+    (pipenv / "Pipfile").unlink()
+    got = run(pipenv / "Pipfile.lock", "Pipfile.lock")
+    assert props(got.dependencies[0]) == {
+        "aibom:index": PYPI,
+        "aibom:lock:content-hash": PIPFILE_HASH,
+    }
 
 
 # ---------------------------------------------------------------------------------------
