@@ -89,7 +89,16 @@ def collect(file: FileRef, config: Config) -> Collected:
         return Collected(
             errors=[ScanError(Location(file.rel, line), "invalid TOML: not UTF-8 text")]
         )
-    return parse_pyproject_text(text, file.rel)
+    return top_level_only(parse_pyproject_text(text, file.rel), file.rel)
+
+
+def top_level_only(out: Collected, rel: str) -> Collected:
+    """Only a project file at the top of the scanned folder names the scanned project (the
+    AIBOM's root component); a nested one (`libs/x/pyproject.toml`) is a sub-project whose
+    dependencies are inventoried but whose name is not the root's."""
+    if "/" in rel:
+        out.project = None
+    return out
 
 
 def parse_pyproject_text(text: str, rel: str) -> Collected:

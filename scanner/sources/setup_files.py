@@ -33,6 +33,7 @@ from ..config import Config
 from ..model import Collected, Dependency, Location, ProjectInfo, ScanError, SourceKind
 from ..redact import redact_text, redact_url
 from ..walk import FileRef
+from .pyproject import top_level_only
 from .requirements import (
     _url_kind,
     _vcs_ref,
@@ -123,7 +124,7 @@ def collect_setup_cfg(file: FileRef, config: Config) -> Collected:
     if text is None:
         return out
     out.extend(parse_setup_cfg_text(text, file.rel, base_dir=file.path.parent))
-    return out
+    return top_level_only(out, file.rel)
 
 
 def parse_setup_cfg_text(text: str, rel: str, *, base_dir: Path | None = None) -> Collected:
@@ -287,7 +288,7 @@ def collect_setup_py(file: FileRef, config: Config) -> Collected:
         return Collected(
             errors=[ScanError(Location(file.rel), f"cannot read: {exc.strerror or exc}")]
         )
-    return parse_setup_py_bytes(data, file.rel)
+    return top_level_only(parse_setup_py_bytes(data, file.rel), file.rel)
 
 
 def parse_setup_py_bytes(data: bytes, rel: str) -> Collected:

@@ -515,3 +515,14 @@ def test_inline_suppressions() -> None:
     )
     got = parse_pyproject_text(text, LOC)
     assert got.suppressions == [Suppression(Location(LOC, 4), ("AIB101",), "the image pins it")]
+
+
+def test_only_a_top_level_pyproject_names_the_project() -> None:
+    path = PROJECTS / "messy" / "libs" / "tokenizer-utils" / "pyproject.toml"
+    rel = "libs/tokenizer-utils/pyproject.toml"
+    got = collect(FileRef(path, rel, path.stat().st_size), Config())
+    assert got.project is None
+    assert [(d.name, d.group, d.location) for d in got.dependencies] == [
+        ("setuptools", "build-system", Location(rel, 2)),
+        ("regex", None, Location(rel, 8)),
+    ]

@@ -92,7 +92,12 @@ def test_setup_py_literals_constants_and_concatenation() -> None:
 
 def test_setup_py_computed_values_are_errors_not_guesses() -> None:
     got = collect_setup_py(ref(LEGACY, "dynamic/setup.py"), Config())
-    assert got.project == ProjectInfo("dynamic-thing", None, Location("dynamic/setup.py", 15))
+    # a nested setup.py is a sub-project: its name is not the scanned project's
+    assert got.project is None
+    text = (LEGACY / "dynamic" / "setup.py").read_text()
+    assert parse_setup_py_text(text, "dynamic/setup.py").project == ProjectInfo(
+        "dynamic-thing", None, Location("dynamic/setup.py", 15)
+    )
     assert rows(got) == [("wheel", 20, "", None, "required", "setup_requires", None, ())]
     assert got.errors == [
         ScanError(
