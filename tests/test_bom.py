@@ -684,3 +684,33 @@ def test_non_utf8_file_names_and_control_characters_are_escaped(fmt: str, tmp_pa
     refs = {c.bom_ref for c in bom.components}
     expected = "file:caf\\xe9\x01.pkl" if fmt == "json" else "file:caf\\xe9\\x01.pkl"
     assert expected in refs
+
+
+def test_demo_project_models_findings_and_card() -> None:
+    result = scan(Config(roots=(PROJECTS / "demo",), reproducible=True))
+    doc = json.loads(render_bom(result, "json", "1.6"))
+    folder = _component(doc, "file:models/classifier")
+    assert [c["bom-ref"] for c in folder["components"]] == [
+        "file:models/classifier/README.md",
+        "file:models/classifier/config.json",
+        "file:models/classifier/model.safetensors",
+    ]
+    assert folder["modelCard"]["modelParameters"]["datasets"] == [
+        {"ref": "hf-dataset:acme/support-tickets"}
+    ]
+    assert _component(doc, "hf-dataset:acme/support-tickets")["type"] == "data"
+    weights = _component(doc, "file:models/classifier/model.safetensors")
+    assert weights["hashes"] == [
+        {
+            "alg": "SHA-256",
+            "content": "b1e43ede98e6599a6a15fd63d361550b0437665c1537738a2252752b46599a85",
+        }
+    ]
+    head = _component(doc, "file:models/legacy_head.pkl")
+    assert ("aibom:pickle:global", "os.system") in _props(head)
+    affects = {v["id"]: v["affects"][0]["ref"] for v in doc["vulnerabilities"]}
+    assert affects["AIB201"] == "file:models/legacy_head.pkl"
+    assert affects["AIB301"] == "pkg:pypi/reqeusts@2.31.0"
+    assert affects["AIB601"] == "hf-model:acme/support-encoder"
+    for spec in SPEC_VERSIONS:
+        assert validate_text(render_bom(result, "xml", spec)) == []
