@@ -236,3 +236,26 @@ def test_inline_suppressions() -> None:
     ]
     got = parse_setup_py_text("setup(install_requires=['a'])  # aibom: ignore\n", "setup.py")
     assert got.suppressions == [Suppression(Location("setup.py", 1), (), "")]
+
+
+def test_scan_takes_the_project_from_setup_cfg_before_setup_py() -> None:
+    from aibom.scan import collect as scan_collect
+
+    inventory = scan_collect(Config(roots=(LEGACY,)))
+    assert inventory.project == ProjectInfo(
+        "visionkit",
+        "2.1.0",
+        Location("setup.cfg", 2),
+        ("BSD-3-Clause",),
+        "Image classification helpers",
+    )
+    assert inventory.errors == [
+        ScanError(
+            Location("dynamic/setup.py", 18),
+            "install_requires is computed at run time; not inventoried",
+        ),
+        ScanError(
+            Location("dynamic/setup.py", 19),
+            "extras_require is computed at run time; not inventoried",
+        ),
+    ]
