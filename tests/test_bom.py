@@ -714,3 +714,19 @@ def test_demo_project_models_findings_and_card() -> None:
     assert affects["AIB601"] == "hf-model:acme/support-encoder"
     for spec in SPEC_VERSIONS:
         assert validate_text(render_bom(result, "xml", spec)) == []
+
+
+def test_cyclonedx_python_lib_reads_the_json() -> None:
+    """Consumers using the library can load aibom's AIBOMs (it drops modelCard, as documented)."""
+    from cyclonedx.model.bom import Bom
+
+    doc = json.loads(render_bom(_result(), "json", "1.6"))
+    bom = Bom.from_json(doc)  # type: ignore[attr-defined]
+    assert sorted(str(c.bom_ref) for c in bom.components) == sorted(
+        c["bom-ref"] for c in doc["components"]
+    )
+    requests = next(c for c in bom.components if str(c.bom_ref) == "pkg:pypi/requests@2.31.0")
+    assert str(requests.purl) == "pkg:pypi/requests@2.31.0"
+    dist = next(iter(requests.external_references))
+    assert sorted(h.content for h in dist.hashes) == [H1, H2]
+    assert sorted(v.id for v in bom.vulnerabilities) == ["AIB101", "AIB101", "GHSA-9wx4-h78v-vm56"]
