@@ -36,6 +36,7 @@ import hashlib
 import json
 import posixpath
 import re
+import stat
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -93,6 +94,8 @@ def _read_text(path: Path, size: int | None = None) -> str:
     if size is not None and size > MAX_LOCK_BYTES:
         raise LockError(f"lock file too large to read ({size} bytes, limit {MAX_LOCK_BYTES})")
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or device would block or never end
+            raise LockError("not a regular file")
         with path.open("rb") as fh:
             data = fh.read(MAX_LOCK_BYTES + 1)
     except OSError as exc:

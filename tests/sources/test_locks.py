@@ -6,6 +6,7 @@ cannot show offline (git, URL and credentials)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -1146,3 +1147,14 @@ def test_poetry_hash_of_a_tool_poetry_only_project(tmp_path: Path) -> None:
     assert locks.lock_content_hash_matches(lock, pyproject) is True
     pyproject.write_text(pyproject.read_text().replace('"^8.1"', '"^8.2"'))
     assert locks.lock_content_hash_matches(lock, pyproject) is False
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_manifest_or_lock_does_not_hang(tmp_path: Path, fixtures: Path) -> None:
+    shutil.copy(fixtures / "projects/poetry-app/poetry.lock", tmp_path / "poetry.lock")
+    os.mkfifo(tmp_path / "pyproject.toml")
+    check = locks.lock_content_hash_matches
+    assert check(tmp_path / "poetry.lock", tmp_path / "pyproject.toml") is None
+    os.mkfifo(tmp_path / "uv.lock")
+    got = locks.collect_uv(FileRef(tmp_path / "uv.lock", "uv.lock", 0), Config())
+    assert got.errors == [ScanError(Location("uv.lock"), "uv.lock: not a regular file")]
