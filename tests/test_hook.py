@@ -132,3 +132,29 @@ def test_hook_does_not_import_heavy_libraries(tmp_path: Path) -> None:
     )
     assert done.stdout.splitlines()[-1] == "HEAVY [] EXIT 1", done.stderr
     assert done.stdout.splitlines()[0].startswith("requirements.txt:2: AIB111 idna has no --hash")
+
+
+FORMATS = Path(__file__).resolve().parent.parent / "fixtures" / "models" / "formats"
+
+
+def test_models_flag_checks_model_files_like_the_full_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = ["bad_json.safetensors", "lambda.keras", "tiny.safetensors", "tiny.gguf"]
+    for name in names:
+        shutil.copy(FORMATS / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    paths = [Path(n) for n in names]
+    # without --models, model files are not this hook's business
+    assert check_files(paths, Config()) == ([], [])
+    findings, _ = check_files(paths, Config(), models=True)
+    lines = [format_line(f) for f in findings]
+    assert [line.split(": ")[0] + " " + line.split(": ", 1)[1].split(" ")[0] for line in lines] == [
+        "bad_json.safetensors AIB220",
+        "bad_json.safetensors AIB902",
+        "lambda.keras (config.json) AIB235",
+    ]
+    groups = {r.id: r.group for r in all_rules().values()}
+    result = scan(Config(roots=(Path("."),)))
+    model_groups = {"models", "formats", "artifacts", "scan"}
+    assert findings == [f for f in result.findings if groups[f.rule_id] in model_groups]
