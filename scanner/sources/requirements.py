@@ -321,12 +321,18 @@ class _Parser:
                 name, value = token.split("=", 1)
             elif token.startswith("-") and not token.startswith("--") and len(token) > 2:
                 name, value = token[:2], token[2:]
-            spec = _OPTIONS.get(name)
+            spec = _OPTIONS.get(name) or _abbreviation(name)
             if spec is None:
                 if not token.startswith("-"):
                     self.error(rel, number, f"unexpected text {token!r} after options: {raw}")
                 else:
-                    self.error(rel, number, f"unknown pip option {name}")
+                    close = sorted(
+                        o for o in _OPTIONS if name.startswith("--") and o.startswith(name)
+                    )
+                    if len(close) > 1:
+                        self.error(rel, number, f"ambiguous pip option {name} ({', '.join(close)})")
+                    else:
+                        self.error(rel, number, f"unknown pip option {name}")
                 continue
             long_name, takes_value = spec
             if takes_value and value is None:
@@ -573,6 +579,15 @@ def _break_args_options(line: str) -> tuple[str, str]:
             return " ".join(args), " ".join(tokens[index:])
         args.append(token)
     return " ".join(args), ""
+
+
+def _abbreviation(name: str) -> tuple[str, bool] | None:
+    """pip parses options with optparse, which accepts any unambiguous prefix of a long
+    option (`--extra-index` is `--extra-index-url`)."""
+    if not name.startswith("--") or len(name) < 3:
+        return None
+    matches = {spec for option, spec in _OPTIONS.items() if option.startswith(name)}
+    return matches.pop() if len(matches) == 1 else None
 
 
 def _hash(value: str) -> Hash:

@@ -772,3 +772,19 @@ def test_long_runs_of_spaces_are_read_in_linear_time() -> None:
     got = parse_requirements_text(line, "r.txt")
     assert [(d.name, d.raw) for d in got.dependencies] == [("torch", "torch")]
     assert got.suppressions == [Suppression(Location("r.txt", 1), ("AIB101",), "")]
+
+
+def test_unambiguous_option_prefixes_like_optparse() -> None:
+    got = parse_requirements_text(
+        "--extra-index https://a.example/simple\n--trusted a.example\n--no-b :all:\n--pr\n",
+        "r.txt",
+    )
+    assert [(o.option, o.value) for o in got.index_options] == [
+        ("--extra-index-url", "https://a.example/simple"),
+        ("--trusted-host", "a.example"),
+        ("--no-binary", ":all:"),
+    ]
+    # --pr could be --pre or --prefer-binary
+    assert got.errors == [
+        ScanError(Location("r.txt", 4), "ambiguous pip option --pr (--pre, --prefer-binary)")
+    ]
