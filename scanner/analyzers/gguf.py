@@ -190,6 +190,11 @@ class _Reader:
 
     def skip(self, n: int, what: str) -> None:
         self.need(n, what)
+        if n <= 65536:  # a buffered read is much cheaper than a seek, which drops the buffer
+            if len(self.fh.read(n)) != n:
+                raise GGUFError(f"file ends inside {what} at offset {self.pos}")
+            self.pos += n
+            return
         self.pos += n
         self.fh.seek(self.pos)
 
@@ -332,11 +337,12 @@ def _read_array(
     elif item_type == STRING:
         reader.need(length * count_size, f"array {key}")
         reader.tick(length)
-        for i in range(length):
-            keep = MAX_KEPT_STRING if i < MAX_ARRAY_ITEMS_KEPT else 0
-            text = _read_string(reader, count_code, count_size, f"{key}[{i}]", keep)
-            if i < MAX_ARRAY_ITEMS_KEPT:
-                kept.append(text)
+        n_keep = min(length, MAX_ARRAY_ITEMS_KEPT)
+        for i in range(n_keep):
+            kept.append(
+                _read_string(reader, count_code, count_size, f"{key}[{i}]", MAX_KEPT_STRING)
+            )
+        _skip_strings(reader, length - n_keep, count_code, count_size, key)
     elif item_type == ARRAY:
         raise GGUFError(f"array {key!r} holds arrays (not supported by GGUF readers)")
     else:
@@ -344,6 +350,30 @@ def _read_array(
     result.arrays[key] = (TYPE_NAMES[item_type], length)
     if length <= MAX_ARRAY_ITEMS_KEPT:
         result.metadata[key] = kept
+
+
+def _skip_strings(reader: _Reader, count: int, count_code: str, count_size: int, key: str) -> None:
+    """Walk past `count` length-prefixed strings (the hot loop of tokenizer vocabularies)."""
+    unpack = struct.Struct(reader.order + count_code).unpack
+    read = reader.fh.read
+    pos, size = reader.pos, reader.size
+    for _ in range(count):
+        raw = read(count_size)
+        if len(raw) != count_size:
+            raise GGUFError(f"file ends inside array {key} at offset {pos}")
+        (length,) = unpack(raw)
+        pos += count_size
+        if length > size - pos:
+            raise GGUFError(
+                f"string in array {key} needs {length} bytes at offset {pos} "
+                f"but only {size - pos} remain"
+            )
+        if length > 65536:  # never hold a huge string in memory
+            reader.fh.seek(pos + length)
+        elif len(read(length)) != length:
+            raise GGUFError(f"file ends inside array {key} at offset {pos}")
+        pos += length
+    reader.pos = pos
 
 
 @dataclass

@@ -186,6 +186,14 @@ def write(tmp_path: Path, data: bytes) -> Path:
             "array k needs 4398046511104 bytes at offset 49 but only 8 remain",
         ),
         (
+            header(3, 0, 1)
+            + gstr("k")
+            + struct.pack("<IIQ", 9, 8, 17)
+            + gstr("a") * 16
+            + struct.pack("<Q", 2**40),
+            "string in array k needs 1099511627776 bytes at offset 201 but only 0 remain",
+        ),
+        (
             header(3, 0, 2) + (gstr("k") + struct.pack("<IB", 0, 1)) * 2,
             "duplicate key 'k'",
         ),
