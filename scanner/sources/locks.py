@@ -527,14 +527,17 @@ def read_uv(text: str, rel: str) -> tuple[list[Dependency], list[ScanError]]:
         """Packages reached from `start`, following required edges and the extras an
         edge asks for (`extra = [...]` pulls that package's optional-dependencies)."""
         seen: set[int] = set()
+        seen_extras: set[tuple[int, str]] = set()
         stack: list[Mapping[str, Any]] = list(start)
         while stack:
             edge = stack.pop()
             extras = edge.get("extra", [])
             for t in targets(edge):
                 if isinstance(extras, list):
-                    for extra in extras:
-                        stack.extend(nodes[t].optional.get(str(extra), []))
+                    for extra in map(str, extras):
+                        if (t, extra) not in seen_extras:  # extras may form cycles too
+                            seen_extras.add((t, extra))
+                            stack.extend(nodes[t].optional.get(extra, []))
                 if t not in seen:
                     seen.add(t)
                     stack.extend(nodes[t].edges)

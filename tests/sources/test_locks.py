@@ -1158,3 +1158,41 @@ def test_fifo_manifest_or_lock_does_not_hang(tmp_path: Path, fixtures: Path) -> 
     os.mkfifo(tmp_path / "uv.lock")
     got = locks.collect_uv(FileRef(tmp_path / "uv.lock", "uv.lock", 0), Config())
     assert got.errors == [ScanError(Location("uv.lock"), "uv.lock: not a regular file")]
+
+
+def test_uv_lock_extras_that_require_each_other(tmp_path: Path) -> None:
+    """a[x] needs b[y] and b[y] needs a[x]: the walk must end."""
+    lock = tmp_path / "uv.lock"
+    lock.write_text(
+        """\
+version = 1
+[[package]]
+name = "app"
+version = "0"
+source = { virtual = "." }
+dependencies = [{ name = "a", extra = ["x"] }]
+
+[[package]]
+name = "a"
+version = "1"
+source = { registry = "https://pypi.org/simple" }
+
+[package.optional-dependencies]
+x = [{ name = "b", extra = ["y"] }]
+
+[[package]]
+name = "b"
+version = "1"
+source = { registry = "https://pypi.org/simple" }
+
+[package.optional-dependencies]
+y = [{ name = "a", extra = ["x"] }]
+""",
+        encoding="utf-8",
+    )
+    got = run(lock, "uv.lock")
+    assert got.errors == []
+    assert [(d.name, d.direct, d.scope) for d in got.dependencies] == [
+        ("a", True, "required"),
+        ("b", False, "required"),
+    ]
