@@ -181,7 +181,9 @@ def build_document(result: ScanResult, spec_version: str = DEFAULT_SPEC) -> dict
     if top:
         doc["components"] = [writer.component(c, children) for c in top]
     doc["dependencies"] = [
-        {"ref": ref, "dependsOn": deps} if deps else {"ref": ref}
+        {"ref": _redact(ref), "dependsOn": [_redact(d) for d in deps]}
+        if deps
+        else {"ref": _redact(ref)}
         for ref, deps in graph.edges.items()
     ]
     vulns = _vulnerabilities(result, graph, writer)
@@ -235,6 +237,7 @@ def _timestamp(reproducible: bool) -> str | None:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@lru_cache(maxsize=65536)
 def _redact(text: str) -> str:
     return redact_text(text)[0]
 
@@ -249,7 +252,7 @@ class _Writer:
     def component(self, comp: Component, children: dict[str, list[Component]]) -> dict[str, Any]:
         out: dict[str, Any] = {
             "type": comp.kind.value,
-            "bom-ref": comp.bom_ref,
+            "bom-ref": _redact(comp.bom_ref),
             "name": _redact(comp.name),
         }
         props: list[tuple[str, str]] = []
@@ -479,7 +482,7 @@ def _finding_entry(finding: Finding, result: ScanResult, graph: BomGraph) -> dic
         props.append(("aibom:rule-slug", rule.slug))
     else:
         entry["description"] = _redact(f"{finding.rule_id} at {finding.location}")
-    entry["affects"] = [{"ref": graph.ref_for_location(finding.location)}]
+    entry["affects"] = [{"ref": _redact(graph.ref_for_location(finding.location))}]
     entry["properties"] = [{"name": k, "value": v} for k, v in props]
     return entry
 
@@ -516,7 +519,7 @@ def _vulnerability_entry(vuln: Vulnerability, graph: BomGraph) -> dict[str, Any]
         entry["recommendation"] = f"Upgrade {vuln.package} to {' or '.join(fixed)} or later."
         props.extend(("aibom:fixed-version", f) for f in fixed)
     refs = graph.refs_for_package(vuln.package, vuln.version) or [graph.root.bom_ref]
-    entry["affects"] = [{"ref": r} for r in sorted(refs)]
+    entry["affects"] = [{"ref": _redact(r)} for r in sorted(refs)]
     entry["properties"] = [{"name": k, "value": v} for k, v in props]
     return entry
 
