@@ -276,14 +276,14 @@ class _Machine:
             return
         if length > self.limits.max_nested_bytes:
             self.result.incomplete.append(
-                f"byte string of {length} bytes passed to {via} at byte {offset} is larger "
+                f"byte string of {length} bytes passed to {via} at byte {offset - self.start} is larger "
                 f"than the nested-pickle limit; not scanned"
             )
             return
         if self.depth + 1 > self.limits.max_nested_depth:
             self.result.incomplete.append(
                 f"pickle nested deeper than {self.limits.max_nested_depth} levels at byte "
-                f"{offset}; not scanned"
+                f"{value.start - self.start}; not scanned"
             )
             return
         inner_member = f"{self.member or ''}[pickle at byte {value.start - self.start}]"

@@ -24,10 +24,10 @@ from .pickle_vm import LEGACY_TORCH_MAGIC, Buffer, Limits, PickleScan, scan_pick
 # Module prefixes that name the framework a pickle was written by, most specific first.
 _FRAMEWORKS: tuple[tuple[str, str], ...] = (
     ("torch", "pytorch"),
-    ("sklearn", "scikit-learn"),
     ("xgboost", "xgboost"),
     ("lightgbm", "lightgbm"),
     ("catboost", "catboost"),
+    ("sklearn", "scikit-learn"),
     ("keras", "keras"),
     ("tensorflow", "tensorflow"),
     ("transformers", "transformers"),

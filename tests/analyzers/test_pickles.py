@@ -1,0 +1,235 @@
+"""Pickle-bearing files end to end: the committed malicious corpus and the benign models
+made by the real libraries, each with its exact globals, format, framework and rules."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from aibom.analyzers import get_analyzer
+from aibom.config import Config
+from aibom.model import Artifact, ComponentKind
+from aibom.scan import scan
+from aibom.sniff import sniff
+from aibom.walk import FileRef
+
+MODELS = Path(__file__).resolve().parent.parent.parent / "fixtures" / "models"
+MALICIOUS = MODELS / "malicious"
+BENIGN = MODELS / "benign"
+SMALL_BUDGET = 10 * 1024 * 1024  # the bomb fixture expands to 20 MiB
+
+
+def _load_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("make_malicious", MODELS / "make_malicious.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # builds the bytes in memory; writes nothing
+    return module
+
+
+CORPUS = _load_script()
+
+
+def analyze(path: Path, config: Config | None = None) -> Artifact:
+    fmt = sniff(path)
+    assert fmt is not None, path
+    collected = get_analyzer(fmt)(
+        FileRef(path, path.name, path.stat().st_size), fmt, config or Config()
+    )
+    assert collected.errors == []
+    (artifact,) = collected.artifacts
+    return artifact
+
+
+def test_committed_corpus_matches_the_script() -> None:
+    on_disk = sorted(p.name for p in MALICIOUS.iterdir() if p.name != "EXPECTED.md")
+    assert on_disk == sorted(CORPUS.CASES)
+    for name, data in CORPUS.CASES.items():
+        assert (MALICIOUS / name).read_bytes() == data, name
+
+
+@pytest.fixture(scope="module")
+def corpus_scan() -> dict[str, tuple[Artifact, list[str]]]:
+    config = Config(roots=(MALICIOUS,), max_decompressed_bytes=SMALL_BUDGET)
+    result = scan(config)
+    assert result.inventory.errors == []
+    rules: dict[str, set[str]] = {}
+    for finding in result.findings:
+        rules.setdefault(finding.location.path, set()).add(finding.rule_id)
+    return {a.path: (a, sorted(rules.get(a.path, ()))) for a in result.inventory.artifacts}
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS.EXPECTED))
+def test_malicious_file_exact_globals_and_rules(
+    name: str, corpus_scan: dict[str, tuple[Artifact, list[str]]]
+) -> None:
+    expected_globals, expected_rules = CORPUS.EXPECTED[name]
+    artifact, rules = corpus_scan[name]
+    assert list(dict.fromkeys(i.qualname for i in artifact.pickle_imports)) == expected_globals
+    assert rules == sorted(expected_rules)
+    assert artifact.sha256 == hashlib.sha256((MALICIOUS / name).read_bytes()).hexdigest()
+
+
+def test_payload_then_garbage_reason() -> None:
+    artifact = analyze(MALICIOUS / "payload_then_garbage.pkl")
+    assert artifact.incomplete == ["invalid opcode 0xff at byte 30"]
+    assert [(i.qualname, i.offset, i.called) for i in artifact.pickle_imports] == [
+        ("posix.system", 2, True)
+    ]
+
+
+def test_legacy_checkpoints() -> None:
+    legacy = analyze(MALICIOUS / "legacy_payload.pt")
+    assert (legacy.format, legacy.framework) == ("pytorch-legacy", "pytorch")
+    assert [p["streams"] for p in legacy.facts["pickles"]] == [5]
+    # the magic number computed by eval() is not the magic: scanned as a plain pickle stream
+    evil = analyze(MALICIOUS / "legacy_magic_eval.pt")
+    assert evil.format == "pickle"
+    assert [(i.qualname, i.offset) for i in evil.pickle_imports] == [
+        ("builtins.eval", 2),
+        ("posix.system", 56),
+    ]
+
+
+def test_trailing_data_issue() -> None:
+    artifact = analyze(MALICIOUS / "trailing_junk.pkl")
+    assert [(i.kind, i.detail, i.arg_dict) for i in artifact.issues] == [
+        (
+            "pickle:trailing-data",
+            "24 bytes after the last pickle are not a pickle",
+            {"offset": "41", "size": "24"},
+        )
+    ]
+
+
+def test_nested_pickle_facts() -> None:
+    artifact = analyze(MALICIOUS / "nested_loads.pkl")
+    assert artifact.facts["nested_pickles"] == [
+        {
+            "member": None,
+            "offset": 21,
+            "via": "pickle.loads",
+            "inner_member": "[pickle at byte 21]",
+            "globals": ["posix.system"],
+        }
+    ]
+
+
+# Benign models made by the real libraries (fixtures/models/make_benign.py):
+# file -> (format, framework, kind, exact set of globals)
+TORCH = {"collections.OrderedDict", "torch.FloatStorage", "torch._utils._rebuild_tensor_v2"}
+FOREST = {
+    "joblib.numpy_pickle.NumpyArrayWrapper",
+    "numpy._core.multiarray.scalar",
+    "numpy.dtype",
+    "numpy.ndarray",
+    "sklearn.ensemble._forest.RandomForestClassifier",
+    "sklearn.tree._classes.DecisionTreeClassifier",
+    "sklearn.tree._tree.Tree",
+}
+LOGREG = {
+    "numpy._core.multiarray._reconstruct",
+    "numpy.dtype",
+    "numpy.ndarray",
+    "sklearn.linear_model._logistic.LogisticRegression",
+}
+MODEL, DATA = ComponentKind.MODEL, ComponentKind.DATA
+BENIGN_EXPECTED: dict[str, tuple[str, str, ComponentKind, set[str]]] = {
+    "linear.pt": ("pytorch-zip", "pytorch", MODEL, TORCH),
+    "linear_legacy.pt": ("pytorch-legacy", "pytorch", MODEL, TORCH),
+    "checkpoint.ckpt": ("pytorch-zip", "pytorch", MODEL, TORCH),
+    "scripted.pt": (
+        "torchscript",
+        "pytorch",
+        MODEL,
+        TORCH
+        | {"__torch__.torch.nn.modules.linear.Linear", "torch.jit._pickle.build_intlist"},
+    ),
+    "logreg.pkl": ("pickle", "scikit-learn", MODEL, LOGREG),
+    "logreg_p2.pkl": ("pickle", "scikit-learn", MODEL, LOGREG | {"_codecs.encode"}),
+    "forest.joblib": ("joblib", "scikit-learn", MODEL, FOREST),
+    "forest_zlib.joblib": ("joblib", "scikit-learn", MODEL, FOREST),
+    "forest_gzip.joblib": ("joblib", "scikit-learn", MODEL, FOREST),
+    "forest_bz2.joblib": ("joblib", "scikit-learn", MODEL, FOREST),
+    "forest_xz.joblib": ("joblib", "scikit-learn", MODEL, FOREST),
+    "forest_lzma.joblib": ("joblib", "scikit-learn", MODEL, FOREST),
+    "xgb.pkl": ("pickle", "xgboost", MODEL, {"xgboost.core.Booster", "xgboost.sklearn.XGBClassifier"}),
+    "lgbm.pkl": (
+        "pickle",
+        "lightgbm",
+        MODEL,
+        {
+            "collections.OrderedDict",
+            "collections.defaultdict",
+            "lightgbm.basic.Booster",
+            "lightgbm.sklearn.LGBMClassifier",
+            "numpy._core.multiarray._reconstruct",
+            "numpy._core.multiarray.scalar",
+            "numpy.dtype",
+            "numpy.ndarray",
+            "sklearn.preprocessing._label.LabelEncoder",
+        },
+    ),
+    "arange.npy": ("numpy", "numpy", DATA, set()),
+    "arrays.npz": ("npz", "numpy", DATA, set()),
+    "arrays_compressed.npz": ("npz", "numpy", DATA, set()),
+}
+
+
+def test_every_benign_fixture_is_in_the_table() -> None:
+    assert sorted(p.name for p in BENIGN.iterdir()) == sorted(BENIGN_EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(BENIGN_EXPECTED))
+def test_benign_model_facts(name: str) -> None:
+    fmt, framework, kind, globals_ = BENIGN_EXPECTED[name]
+    artifact = analyze(BENIGN / name)
+    assert (artifact.format, artifact.framework, artifact.kind) == (fmt, framework, kind)
+    assert {i.qualname for i in artifact.pickle_imports} == globals_
+    assert artifact.incomplete == []
+    assert artifact.sha256 == hashlib.sha256((BENIGN / name).read_bytes()).hexdigest()
+    assert artifact.size == (BENIGN / name).stat().st_size
+
+
+def test_benign_models_raise_no_dangerous_or_unknown_finding() -> None:
+    result = scan(Config(roots=(BENIGN,)))
+    assert result.inventory.errors == []
+    fired = sorted({(f.location.path, f.rule_id) for f in result.findings})
+    expected = sorted(
+        [(name, "AIB205") for name, v in BENIGN_EXPECTED.items() if v[2] is MODEL]
+        + [("scripted.pt", "AIB207")]
+    )
+    assert fired == expected
+
+
+def test_pickle_properties() -> None:
+    artifact = analyze(BENIGN / "logreg.pkl")
+    assert artifact.properties == {
+        "aibom:pickle": "true",
+        "aibom:pickle:globals": "4",
+        "aibom:pickle:protocol": "4",
+    }
+    assert artifact.facts["pickles"] == [
+        {
+            "member": None,
+            "format": "pickle",
+            "streams": 1,
+            "protocol": 4,
+            "opcodes": artifact.facts["pickles"][0]["opcodes"],
+            "globals": sorted(LOGREG),
+        }
+    ]
+
+
+def test_unknown_model_file(tmp_path: Path) -> None:
+    path = tmp_path / "weights.bin"
+    path.write_bytes(b"\x00\x01\x02\x03 not a model")
+    assert sniff(path) == "unknown-model"
+    artifact = analyze(path)
+    assert artifact.format == "unknown"
+    assert artifact.incomplete == ["unrecognised content for a model file (named .bin)"]
+    assert artifact.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
