@@ -39,6 +39,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -630,8 +631,13 @@ class _YamlError(Exception):
         self.line = line
 
 
-def _load_yaml(text: str) -> Any:
-    """YAML without aliases (no billion-laughs expansion), as plain data."""
+# Where an anchor (&x) or alias (*x) could start. Text without one is read with the fast C
+# loader when PyYAML has it; anything else goes through a loader that refuses aliases.
+_MAYBE_ALIAS = re.compile(r"(?:^|[\s\[{,:-])[&*][^\s,\[\]{}]", re.MULTILINE)
+
+
+@cache
+def _yaml_loaders() -> tuple[Any, Any]:
     import yaml
 
     class NoAliasLoader(yaml.SafeLoader):
@@ -643,8 +649,18 @@ def _load_yaml(text: str) -> Any:
                 )
             return super().compose_node(parent, index)
 
+    fast = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return fast, NoAliasLoader
+
+
+def _load_yaml(text: str) -> Any:
+    """YAML without aliases (no billion-laughs expansion), as plain data."""
+    import yaml
+
+    fast, careful = _yaml_loaders()
+    loader = careful if _MAYBE_ALIAS.search(text) else fast
     try:
-        return yaml.load(text, Loader=NoAliasLoader)  # a SafeLoader subclass
+        return yaml.load(text, Loader=loader)  # both are SafeLoader variants
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
