@@ -217,6 +217,7 @@ class _Parser:
     environ: Mapping[str, str]
     out: Collected = field(default_factory=Collected)
     lines_read: int = 0
+    done: set[tuple[Path, SourceKind]] = field(default_factory=set)
     _errors_seen: set[ScanError] = field(default_factory=set)
 
     def error(self, rel: str, line: int | None, reason: str) -> None:
@@ -351,9 +352,9 @@ class _Parser:
         editable_value: str | None = None
         for long_name, value in options:
             if long_name == "--hash":
-                hashes.append(_hash(value))
+                hashes.append(_hash(self._expand(value)))
             elif long_name in ("--config-settings", "--global-option"):
-                req_props.append((long_name.lstrip("-"), redact_text(value)[0]))
+                req_props.append((long_name.lstrip("-"), redact_text(self._expand(value))[0]))
             elif long_name in ("--requirement", "--constraint"):
                 self._include(long_name, value, loc, source, base_dir, depth, stack)
             elif long_name == "--editable":
@@ -410,8 +411,9 @@ class _Parser:
         stack: tuple[Path, ...],
     ) -> None:
         target = self._expand(written)
+        # pip: what a -c file includes is constraints; what a -r file includes is not
         nested_source = (
-            SourceKind.CONSTRAINTS if option == "--constraint" else (SourceKind.REQUIREMENTS)
+            SourceKind.CONSTRAINTS if option == "--constraint" else SourceKind.REQUIREMENTS
         )
         shown = redact_url(target)[0]
         if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", target) and not target.startswith("file:"):
@@ -460,7 +462,10 @@ class _Parser:
             what = "is not a file" if path.exists() else "not found"
             self.error(loc.path, loc.line, f"included file {shown} ({option}) {what}")
             return
+        if (real, nested_source) in self.done:
+            return  # already read through another include: same records, read once
         self.parse_file(path, rel, nested_source, depth + 1, stack)
+        self.done.add((real, nested_source))
 
     # ---- requirements
 

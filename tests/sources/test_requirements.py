@@ -788,3 +788,13 @@ def test_unambiguous_option_prefixes_like_optparse() -> None:
     assert got.errors == [
         ScanError(Location("r.txt", 4), "ambiguous pip option --pr (--pre, --prefer-binary)")
     ]
+
+
+def test_diamond_includes_are_read_once(tmp_path: Path) -> None:
+    # each level includes the next one twice: 2**30 reads without memoising
+    for i in range(30):
+        (tmp_path / f"r{i}.txt").write_text(f"-r r{i + 1}.txt\n-r ./r{i + 1}.txt\n")
+    (tmp_path / "r30.txt").write_text("leaf==1.0\n")
+    got = parse_requirements_file(tmp_path / "r0.txt", "r0.txt")
+    assert [(d.name, d.location) for d in got.dependencies] == [("leaf", Location("r30.txt", 1))]
+    assert got.errors == []
