@@ -56,8 +56,8 @@ KIND_TIERS: dict[str, int] = {
     "added": 1,
     "doubled": 1,
     "changed": 1,
-    "affix": 1,
-    "distance2": 2,
+    "affix": 2,
+    "distance2": 3,
 }
 
 # The target must be at least this popular (rank at most this) for the evidence to count.
