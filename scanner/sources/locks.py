@@ -294,9 +294,12 @@ def _finish(
 ) -> list[Dependency]:
     """Entries -> Dependencies. `direct` is the set of direct names (None: infer from the
     edges: a package nothing else requires is direct)."""
+    # An edge only counts when its target is locked too: poetry records a package's
+    # optional dependencies whether or not an extra installs them.
+    locked = {e.key for e in entries}
     if direct is None:
         required_by_others = {r for e in entries for r in e.requires if r != e.key}
-        direct = {e.key for e in entries} - required_by_others
+        direct = locked - required_by_others
     deps = []
     for e in entries:
         props = list(e.props)
@@ -321,7 +324,7 @@ def _finish(
                 hashes=_dedupe(e.hashes),
                 scope=e.scope,
                 group=e.group,
-                requires=tuple(sorted(set(e.requires) - {e.key})),
+                requires=tuple(sorted((set(e.requires) & locked) - {e.key})),
                 direct=e.key in direct,
                 properties=tuple(props),
             )
@@ -565,6 +568,18 @@ def read_uv(text: str, rel: str) -> tuple[list[Dependency], list[ScanError]]:
     for i in roots:
         for edge in _all_edges(nodes[i].edges, nodes[i].optional, nodes[i].dev):
             direct.add(normalize_name(str(edge.get("name", ""))))
+
+    # an edge that asks for an extra makes that extra's dependencies edges of the target
+    for node in nodes:
+        for edge in _all_edges(node.edges, node.optional, node.dev):
+            extras = edge.get("extra", [])
+            if not isinstance(extras, list):
+                continue
+            for t in targets(edge):
+                for extra in map(str, extras):
+                    nodes[t].entry.requires.extend(
+                        normalize_name(e["name"]) for e in nodes[t].optional.get(extra, [])
+                    )
 
     entries = []
     for i, node in enumerate(nodes):

@@ -220,7 +220,7 @@ certifi = []
             "required",
             None,
             None,
-            ("certifi", "pysocks"),
+            ("certifi",),  # PySocks (optional, not locked) is no edge
             {"aaaa"},
         ),
         ("certifi", "2024.2.2", "==2024.2.2", 14, False, "optional", "dev", None, (), NONE),
@@ -587,12 +587,22 @@ extras = ["socks"]
 groups = ["default"]
 dependencies = ["PySocks!=1.5.7,>=1.5.6", "requests==2.31.0"]
 files = [{url = "https://files.example.com/requests-2.31.0.tar.gz", hash = "sha256:01"}]
+
+[[package]]
+name = "zope-interface"
+version = "6.0"
+groups = ["default"]
+
+[[package]]
+name = "pysocks"
+version = "1.7.1"
+groups = ["default"]
 """,
         encoding="utf-8",
     )
     got = run(lock, "pdm.lock")
     assert got.errors == []
-    tool, requests = got.dependencies
+    tool, requests, _, _ = got.dependencies
     assert (tool.url, tool.url_kind, tool.vcs_ref, tool.requires, tool.direct) == (
         "git+https://github.com/acme/tool.git",
         "vcs",
@@ -1192,7 +1202,8 @@ y = [{ name = "a", extra = ["x"] }]
     )
     got = run(lock, "uv.lock")
     assert got.errors == []
-    assert [(d.name, d.direct, d.scope) for d in got.dependencies] == [
-        ("a", True, "required"),
-        ("b", False, "required"),
+    # the extras' dependencies are the edges of the packages they belong to
+    assert [(d.name, d.requires, d.direct, d.scope) for d in got.dependencies] == [
+        ("a", ("b",), True, "required"),
+        ("b", ("a",), False, "required"),
     ]
