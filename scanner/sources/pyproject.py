@@ -15,6 +15,10 @@
   constraints are converted to PEP 440 (`^1.2` -> `<2.0,>=1.2`, `~1.2` -> `<1.3,>=1.2`,
   `1.2.3` -> `==1.2.3`); the declaration as written stays in `raw`. `[[tool.poetry.source]]`
   entries become `IndexOption`s.
+- uv: `[tool.uv] dev-dependencies` (group "dev", scope "optional"), `[[tool.uv.index]]`
+  -> `IndexOption` (`--default-index`, `--index`, or `uv-explicit-index`), and
+  `[tool.uv.sources]` applied to the matching dependencies (git / path / url become the
+  dependency's URL; `index` and `workspace` become properties).
 
 `dynamic = ["dependencies"]` means the build backend computes them: nothing is recorded
 (there is nothing static to read); lock files or installed environments cover that case.
@@ -271,6 +275,41 @@ class _Reader:
             self._dependency_groups(groups)
         if poetry is not None:
             self._poetry(poetry)
+        uv = tool.get("uv") if isinstance(tool, dict) else None
+        if isinstance(uv, dict):
+            self._uv(uv)
+
+    # ---- uv
+
+    def _uv(self, uv: dict[str, Any]) -> None:
+        """`[tool.uv]`: legacy `dev-dependencies`, `[[tool.uv.index]]`, `[tool.uv.sources]`."""
+        if "dev-dependencies" in uv:
+            self._requirement_list(
+                uv["dev-dependencies"], ("tool", "uv"), "dev-dependencies", "optional", "dev"
+            )
+        indexes = uv.get("index")
+        if isinstance(indexes, list):
+            start = self.lines.locate(("tool", "uv", "index"), None)[0]
+            cursor = _Cursor(self.lines, start, len(self.lines.text))
+            for index in indexes:
+                if not isinstance(index, dict) or not isinstance(index.get("url"), str):
+                    continue
+                url, had = redact_url(index["url"])
+                if index.get("default") is True:
+                    option = "--default-index"
+                elif index.get("explicit") is True:
+                    option = "uv-explicit-index"
+                else:
+                    option = "--index"
+                line = cursor.find(index["url"])
+                self.out.index_options.append(IndexOption(option, url, self.loc(line), had))
+        sources = uv.get("sources")
+        if isinstance(sources, dict):
+            by_name = {normalize_name(k): v for k, v in sources.items() if isinstance(v, dict)}
+            self.out.dependencies = [
+                _with_uv_source(dep, by_name.get(dep.key)) if dep.source == SOURCE else dep
+                for dep in self.out.dependencies
+            ]
 
     def _line(self, table: tuple[str, ...], key: str | None) -> int:
         return self.lines.line_of(self.lines.locate(table, key)[0])
@@ -630,6 +669,37 @@ class _Reader:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _with_uv_source(dep: Dependency, source: dict[str, Any] | None) -> Dependency:
+    """Apply a `[tool.uv.sources]` entry: where uv really takes the package from."""
+    if source is None or dep.url is not None:
+        return dep
+    props = list(dep.properties)
+    changes: dict[str, Any] = {}
+    credentials = False
+    if isinstance(source.get("git"), str):
+        ref = next(
+            (source[k] for k in ("rev", "tag", "branch") if isinstance(source.get(k), str)), None
+        )
+        url, credentials = redact_url(source["git"])
+        changes.update(url="git+" + url + (f"@{ref}" if ref else ""), url_kind="vcs", vcs_ref=ref)
+    elif isinstance(source.get("path"), str):
+        changes.update(url=source["path"], url_kind="path", editable=source.get("editable") is True)
+    elif isinstance(source.get("url"), str):
+        url, credentials = redact_url(source["url"])
+        changes.update(url=url, url_kind="url")
+    if isinstance(source.get("index"), str):
+        props.append(("uv-index", source["index"]))
+    if source.get("workspace") is True:
+        props.append(("uv-workspace", "true"))
+    if credentials:
+        props.append(("credentials", "redacted"))
+    if not changes and props == list(dep.properties):
+        return dep
+    import dataclasses
+
+    return dataclasses.replace(dep, properties=tuple(props), **changes)
 
 
 def _inline(value: Any) -> str:

@@ -526,3 +526,87 @@ def test_only_a_top_level_pyproject_names_the_project() -> None:
         ("setuptools", "build-system", Location(rel, 2)),
         ("regex", None, Location(rel, 8)),
     ]
+
+
+def test_uv_project() -> None:
+    got = load(PROJECTS / "uv-workspace")
+    assert got.project == ProjectInfo("vision-api", "0.3.0", Location(LOC, 2))
+    rows = [
+        (
+            d.name,
+            d.location.line,
+            d.specifier,
+            d.version,
+            d.scope,
+            d.group,
+            d.url,
+            d.url_kind,
+            d.vcs_ref,
+            d.properties,
+        )
+        for d in got.dependencies
+    ]
+    assert rows == [
+        (
+            "torch",
+            6,
+            "==2.3.1",
+            "2.3.1",
+            "required",
+            None,
+            None,
+            None,
+            None,
+            (("uv-index", "pytorch-cpu"),),
+        ),
+        (
+            "torchvision",
+            7,
+            "==0.18.1",
+            "0.18.1",
+            "required",
+            None,
+            None,
+            None,
+            None,
+            (("uv-index", "pytorch-cpu"),),
+        ),
+        ("fastapi", 8, ">=0.111", None, "required", None, None, None, None, ()),
+        (
+            "shared-models",
+            9,
+            "",
+            None,
+            "required",
+            None,
+            None,
+            None,
+            None,
+            (("uv-workspace", "true"),),
+        ),
+        # [tool.uv.sources] says where uv really takes it from
+        (
+            "internal-tokenizer",
+            10,
+            ">=1.2",
+            None,
+            "required",
+            None,
+            "git+https://github.com/example/tokenizer.git@v1.2.0",
+            "vcs",
+            "v1.2.0",
+            (),
+        ),
+        ("pytest", 14, ">=8.2", None, "optional", "dev", None, None, None, ()),
+        ("ruff", 17, "==0.5.0", "0.5.0", "optional", "dev", None, None, None, ()),
+    ]
+    assert got.index_options == [
+        IndexOption(
+            "uv-explicit-index", "https://download.pytorch.org/whl/cpu", Location(LOC, 21), False
+        ),
+        IndexOption(
+            "--index", "https://***@pypi.internal.example.com/simple", Location(LOC, 26), True
+        ),
+    ]
+    assert "pl41n-s3cret" not in repr(got)
+    assert got.errors == []
