@@ -85,13 +85,16 @@ def pip_groups(inventory: Inventory) -> list[set[str]]:
     files += sorted(
         {o.location.path for o in inventory.index_options if o.location.path not in files}
     )
+    known = set(files)
     includes: dict[str, set[str]] = defaultdict(set)
     for option in inventory.index_options:
         if option.option in ("--requirement", "--constraint"):
-            target = option.value
-            if not target.startswith("/"):
-                target = posixpath.normpath(posixpath.join(_dir(option.location.path), target))
-            includes[option.location.path].add(target)
+            target = option.value  # as written (relative to the including file) or resolved
+            joined = posixpath.normpath(posixpath.join(_dir(option.location.path), target))
+            if target.startswith("/") or (target in known and joined not in known):
+                includes[option.location.path].add(target)
+            else:
+                includes[option.location.path].add(joined)
     groups: list[set[str]] = []
     for path in files:
         seen = {path}
@@ -328,7 +331,17 @@ def _immutable_ref(url: str, ref: str | None) -> bool:
 def index_option_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
     for option in inventory.index_options:
         yield from _judge_option(option)
+    insecure_locks: set[tuple[str, str]] = set()
     for dep in inventory.dependencies:
+        index = dict(dep.properties).get("aibom:index", "")
+        if (
+            dep.source.is_lock
+            and index.lower().startswith("http://")
+            and _host(index) not in _LOOPBACK
+            and (dep.location.path, index) not in insecure_locks
+        ):
+            insecure_locks.add((dep.location.path, index))
+            yield Finding.make("AIB141", dep.location, option="the lock's index", url=index)
         if ("credentials", "redacted") in dep.properties:
             what = f"the URL of {dep.name}"
             yield Finding.make("AIB143", dep.location, what=what, url=dep.url or dep.raw)

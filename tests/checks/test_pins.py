@@ -367,3 +367,33 @@ def test_credentials_in_a_requirement_url() -> None:
         "requirements.txt:1: AIB143 the URL of tool contains credentials: "
         "https://***@example.com/tool-1.0.tar.gz#sha256=" + "cd" * 32
     ]
+
+
+def test_lock_index_over_plain_http_is_reported_once_per_lock() -> None:
+    h = (Hash("sha256", "ab" * 32),)
+    props = (("aibom:index", "http://pypi.internal.example/simple"),)
+    inventory = Inventory(
+        root=".",
+        dependencies=[
+            Dependency(
+                "a",
+                Location("uv.lock", 3),
+                SourceKind.UV_LOCK,
+                version="1",
+                hashes=h,
+                properties=props,
+            ),
+            Dependency(
+                "b",
+                Location("uv.lock", 9),
+                SourceKind.UV_LOCK,
+                version="1",
+                hashes=h,
+                properties=props,
+            ),
+        ],
+    )
+    assert _lines(inventory) == [
+        "uv.lock:3: AIB141 the lock's index http://pypi.internal.example/simple uses plain "
+        "http://: anyone on the network path can serve other packages"
+    ]
