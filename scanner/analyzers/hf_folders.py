@@ -32,6 +32,7 @@ from ..config import Config
 from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, Location, ScanError
 from ..walk import FileRef
 from . import remote_code
+from .gguf import template_problems
 from .safetensors_files import hash_into
 
 MAX_JSON = 16 * 1024 * 1024
@@ -94,6 +95,7 @@ class _Folder:
 
 def analyze_folders(files: list[FileRef], collected: Collected, config: Config) -> Collected:
     out = Collected()
+    out.artifacts.extend(_onnx_external_data(files, collected))
     by_folder: dict[str, list[FileRef]] = {}
     for ref in files:
         by_folder.setdefault(posixpath.dirname(ref.rel), []).append(ref)
@@ -113,10 +115,49 @@ def analyze_folders(files: list[FileRef], collected: Collected, config: Config) 
         if home is not None:
             owner[home].files.append(ref)
     _drop_hub_blobs(collected, folders)
-    artifacts_by_path = {a.path: a for a in collected.artifacts}
+    artifacts_by_path = {a.path: a for a in [*collected.artifacts, *out.artifacts]}
     for folder in folders:
         out.artifacts.extend(_build(folder, artifacts_by_path, roots, out))
     return out
+
+
+def _onnx_external_data(files: list[FileRef], collected: Collected) -> list[Artifact]:
+    """The tensor files an ONNX model names as external data (inside its folder) are part of
+    the model: record each as a `data` artifact with its hash. One the per-file analyzers
+    could not recognise (a `weights.bin` of raw floats) is relabelled, not reported as an
+    unknown model file; one with recognisable content (a pickle) keeps its own analysis."""
+    by_rel = {f.rel: f for f in files}
+    existing = {a.path: a for a in collected.artifacts}
+    new: list[Artifact] = []
+    for model in list(collected.artifacts):
+        if model.format != "onnx":
+            continue
+        folder = posixpath.dirname(model.path)
+        for location in model.facts.get("external_data", []):
+            normal = posixpath.normpath(location.replace("\\", "/"))
+            if normal.startswith(("../", "/")) or normal == "..":
+                continue  # reported by the ONNX analyzer (AIB230)
+            rel = posixpath.join(folder, normal) if folder else normal
+            artifact = existing.get(rel)
+            if artifact is not None:
+                if artifact.format == "unknown":
+                    artifact.format = "onnx-external-data"
+                    artifact.kind = ComponentKind.DATA
+                    artifact.incomplete = [
+                        r for r in artifact.incomplete if not r.startswith("unrecognised content")
+                    ]
+                    artifact.facts["external_data_of"] = model.path
+                continue
+            ref = by_rel.get(rel)
+            if ref is None:
+                continue
+            data = Artifact(path=rel, format="onnx-external-data", size=ref.size)
+            data.kind = ComponentKind.DATA
+            data.facts["external_data_of"] = model.path
+            hash_into(data, ref.path)
+            existing[rel] = data
+            new.append(data)
+    return new
 
 
 HUB_BLOB = re.compile(r"(?:^|/)(models--[^/]+?--[^/]+)/blobs/[^/]+$")
@@ -299,6 +340,7 @@ def _build(
             artifact.purl = f"{model.purl}#{posixpath.basename(artifact.path)}"
     _check_indexes(folder, direct, artifacts, model, facts, out)
     _custom_code(folder, direct, model, facts, out)
+    _chat_templates(folder, direct, model, facts, out)
     known = set(artifacts)
     python_imports: set[str] = set()
     python_files: list[str] = []
@@ -557,6 +599,53 @@ def _custom_code(
     if custom:
         facts["auto_map"] = custom
         model.properties["aibom:hf:trust-remote-code"] = "required"
+
+
+def _chat_templates(
+    folder: _Folder,
+    direct: dict[str, FileRef],
+    model: Artifact,
+    facts: dict[str, Any],
+    out: Collected,
+) -> None:
+    """Chat templates in tokenizer_config.json, chat_template.json or chat_template.jinja."""
+    found: list[tuple[str, str, str]] = []  # (file, template name, text)
+    for name in ("tokenizer_config.json", "chat_template.json"):
+        if name not in direct:
+            continue
+        data = _load_json(direct[name], out)
+        value = data.get("chat_template") if isinstance(data, dict) else None
+        if isinstance(value, str):
+            found.append((name, "default", value))
+        elif isinstance(value, list):
+            for entry in value[:MAX_LIST]:
+                if isinstance(entry, dict) and isinstance(entry.get("template"), str):
+                    found.append((name, str(entry.get("name", "?")), entry["template"]))
+    for name in sorted(direct):
+        if name.endswith(".jinja") and direct[name].size <= MAX_CARD:
+            try:
+                text = direct[name].path.read_bytes().decode("utf-8", "replace")
+            except OSError as exc:
+                out.errors.append(
+                    ScanError(Location(direct[name].rel), f"cannot read: {exc.strerror or exc}")
+                )
+                continue
+            found.append((name, name.removesuffix(".jinja"), text))
+    if not found:
+        return
+    facts["chat_templates"] = sorted(f"{file}:{label}" for file, label, _ in found)
+    first = found[0][2]
+    if len(first) <= 64 * 1024:
+        model.properties["cdx:ai-ml:model:template:chat"] = first
+    for file, label, text in found:
+        problems = template_problems(text)
+        if problems:
+            detail = f"{file} ({label}) " + "; ".join(problems)
+            model.issues.append(
+                ArtifactIssue(
+                    "hf:chat-template", detail, Location(folder.path(file)), (("key", label),)
+                )
+            )
 
 
 def _python(ref: FileRef, side: Artifact, imports: set[str], out: Collected) -> None:

@@ -16,6 +16,7 @@ from . import Check
 ISSUE_RULES: dict[str, str] = {
     "safetensors:malformed": "AIB220",
     "gguf:chat-template": "AIB225",
+    "hf:chat-template": "AIB225",
     "gguf:malformed": "AIB226",
     "onnx:external-data-escapes": "AIB230",
     "onnx:external-data-missing": "AIB231",

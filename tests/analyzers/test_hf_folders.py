@@ -295,3 +295,77 @@ def test_model_card_is_valid_cyclonedx_1_6() -> None:
     broken = json.loads(json.dumps(card))
     broken["modelParameters"]["datasets"][0]["kind"] = "x"  # the schema allows no extra keys
     assert validator.validate_str(bom(broken)) is not None
+
+
+def test_chat_templates_in_a_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "chat"
+    write_model(folder, {"model_type": "llama"})
+    benign = "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}{% endfor %}"
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps(
+            {
+                "chat_template": [
+                    {"name": "default", "template": benign},
+                    {"name": "tool_use", "template": "{{ cycler.__init__.__globals__.os }}"},
+                ]
+            }
+        )
+    )
+    (folder / "chat_template.jinja").write_text("{{ ''|attr('__class__') }}")
+    model = by_path(inventory(tmp_path))["chat"]
+    assert model.facts["chat_templates"] == [
+        "chat_template.jinja:chat_template",
+        "tokenizer_config.json:default",
+        "tokenizer_config.json:tool_use",
+    ]
+    assert model.properties["cdx:ai-ml:model:template:chat"] == benign
+    assert [(i.kind, i.location, i.detail) for i in model.issues] == [
+        (
+            "hf:chat-template",
+            Location("chat/tokenizer_config.json"),
+            "tokenizer_config.json (tool_use) accesses __globals__; accesses __init__; "
+            "refers to os",
+        ),
+        (
+            "hf:chat-template",
+            Location("chat/chat_template.jinja"),
+            "chat_template.jinja (chat_template) accesses __class__; "
+            "uses the |attr filter to reach attributes by name",
+        ),
+    ]
+
+
+def test_onnx_external_data_files_are_recorded(tmp_path: Path) -> None:
+    formats = HF.parent / "formats"
+    shutil.copy(formats / "external_ok.onnx", tmp_path / "model.onnx")
+    shutil.copy(formats / "external_ok.onnx.data", tmp_path / "external_ok.onnx.data")
+    inv = inventory(tmp_path)
+    data = by_path(inv)["external_ok.onnx.data"]
+    assert (data.kind, data.format, data.sha256, data.facts, data.incomplete) == (
+        ComponentKind.DATA,
+        "onnx-external-data",
+        sha(formats / "external_ok.onnx.data"),
+        {"external_data_of": "model.onnx"},
+        [],
+    )
+
+
+def test_onnx_external_data_named_like_weights_is_not_an_unknown_model(tmp_path: Path) -> None:
+    import onnx
+
+    model = onnx.load(HF.parent / "formats" / "tiny.onnx")
+    onnx.save_model(
+        model,
+        tmp_path / "m.onnx",
+        save_as_external_data=True,
+        location="weights.bin",
+        size_threshold=0,
+    )
+    inv = inventory(tmp_path)
+    data = by_path(inv)["weights.bin"]
+    assert (data.kind, data.format, data.incomplete) == (
+        ComponentKind.DATA,
+        "onnx-external-data",
+        [],
+    )
+    assert inv.complete
