@@ -334,7 +334,11 @@ class TyposquatIndex:
         words)."""
         size = len(cand)
         for target in self._long.get(cand[:2], ()):
-            if abs(len(target) - size) <= 2 and _within2(cand, target):
+            if (
+                abs(len(target) - size) <= 2
+                and not _short_word_swapped(cand, target)
+                and _within2(cand, target)
+            ):
                 yield target, "distance2", "two edits apart"
 
 
@@ -417,6 +421,16 @@ def _version_like(cand: str, target: str) -> bool:
         and target[-1:].isdigit()
         and cand.rstrip("0123456789-") == target.rstrip("0123456789-")
     )
+
+
+def _short_word_swapped(cand: str, target: str) -> bool:
+    """Names of one family that differ in one short word (`google-cloud-ids`/`-kms`): two
+    edits there make a different word, not a typo."""
+    cw, tw = cand.split("-"), target.split("-")
+    if len(cw) != len(tw) or len(cw) < 2:
+        return False
+    diff = [(a, b) for a, b in zip(cw, tw, strict=True) if a != b]
+    return len(diff) == 1 and min(len(diff[0][0]), len(diff[0][1])) <= 4
 
 
 def _within2(a: str, b: str) -> bool:
