@@ -308,3 +308,35 @@ def test_live_lookup_on_pypi(tmp_path: Path) -> None:
     assert inventory.errors == []
     assert _findings(inventory, config) == [("AIB402", 2, "requests")]
     assert os.environ.get("AIBOM_NETWORK_TESTS") == "1"
+
+
+def test_scan_online_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`aibom scan --online` through the CLI: the pipeline calls the look-up and the findings
+    reach the report (the real httpx client, with the recorded pages as its transport)."""
+    from click.testing import CliRunner
+
+    from aibom.cli import main
+
+    real_client = httpx.Client
+    transport = httpx.MockTransport(Recorder())
+
+    def client(*args: object, **kwargs: object) -> httpx.Client:
+        kwargs["transport"] = transport
+        return real_client(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(httpx, "Client", client)
+    monkeypatch.setenv("AIBOM_CACHE_DIR", str(tmp_path / "cache"))
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "requirements.txt").write_text(
+        f"six==1.17.0 --hash=sha256:{SIX_WHEEL}\nrequests==2.32.0 --hash=sha256:{'ab' * 32}\n",
+        "utf-8",
+    )
+    done = CliRunner().invoke(
+        main, ["scan", "--online", "--quiet", "--format", "json", str(project)]
+    )
+    report = json.loads(done.stdout)
+    found = sorted((f["rule"], f["location"]["line"]) for f in report["findings"])
+    assert found == [("AIB401", 2), ("AIB402", 2)]
+    offline = CliRunner().invoke(main, ["scan", "--quiet", "--format", "json", str(project)])
+    assert json.loads(offline.stdout)["findings"] == []
