@@ -684,7 +684,31 @@ def _uv_entry(
 
 
 def collect_pipfile(file: FileRef, config: Config) -> Collected:
-    return _collect(file, read_pipfile, SourceKind.PIPFILE_LOCK, "Pipfile.lock")
+    result = _collect(file, read_pipfile, SourceKind.PIPFILE_LOCK, "Pipfile.lock")
+    direct = pipfile_direct_names(file.path.parent / "Pipfile")
+    if direct:
+        result.dependencies = [
+            replace(d, direct=True) if d.key in direct else d for d in result.dependencies
+        ]
+    return result
+
+
+def pipfile_direct_names(pipfile: Path) -> set[str]:
+    """The normalised names a Pipfile asks for (every package category), empty when there
+    is no readable Pipfile: Pipfile.lock itself does not say which packages are direct."""
+    try:
+        if not pipfile.is_file():
+            return set()
+        data = _load_toml(_read_text(pipfile))
+    except LockError:
+        return set()
+    names: set[str] = set()
+    for section, values in data.items():
+        if section in _PIPFILE_SECTIONS - {"packages", "dev-packages"}:
+            continue
+        if isinstance(values, Mapping):
+            names.update(normalize_name(str(k)) for k in values)
+    return names
 
 
 def read_pipfile(text: str, rel: str) -> tuple[list[Dependency], list[ScanError]]:

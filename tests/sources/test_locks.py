@@ -389,14 +389,14 @@ def test_pipfile_lock_sections_indexes_and_unpinned_entries(fixtures: Path) -> N
     rel = "pipenv-app/Pipfile.lock"
     got = run(fixtures / "projects" / rel, rel)
     assert got.errors == []
-    # Pipfile.lock records no edges and not which packages are direct
+    # Pipfile.lock records no edges; the Pipfile beside it names the direct packages
     assert [facts(d) for d in got.dependencies] == [
         (
             "click",
             "8.5.1",
             "==8.5.1",
             19,
-            False,
+            True,
             "required",
             None,
             "python_version >= '3.10'",
@@ -404,13 +404,13 @@ def test_pipfile_lock_sections_indexes_and_unpinned_entries(fixtures: Path) -> N
             CLICK,
         ),
         # pipenv wrote `"version": "*"` and no hashes (its marker is false where it ran)
-        ("colorama", None, "", 28, False, "required", None, "sys_platform == 'win32'", (), NONE),
+        ("colorama", None, "", 28, True, "required", None, "sys_platform == 'win32'", (), NONE),
         (
             "python-dateutil",
             "4.0.0",
             "==4.0.0",
             32,
-            False,
+            True,
             "required",
             None,
             "python_version >= '3.11'",
@@ -434,7 +434,7 @@ def test_pipfile_lock_sections_indexes_and_unpinned_entries(fixtures: Path) -> N
             "2.3.1",
             "==2.3.1",
             51,
-            False,
+            True,
             "optional",
             "develop",
             "python_version >= '3.10'",
@@ -507,6 +507,8 @@ def test_pipfile_lock_git_file_and_path_entries(tmp_path: Path) -> None:
         # a package named like a field is found at its own key, not at sphinx's field
         ("hashes", "0.1", "==0.1", 11, "optional", "docs", None, None),
     ]
+    # no Pipfile beside the lock: which packages are direct is not known
+    assert [d.direct for d in got.dependencies] == [False] * 6
     tool = got.dependencies[0]
     assert (tool.vcs_ref, tool.editable) == ("abc123", True)
     assert props(tool) == {"credentials": "redacted", "aibom:lock:content-hash": "ff"}
