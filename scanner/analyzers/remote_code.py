@@ -222,7 +222,7 @@ BUILTIN_NAMES = frozenset({"eval", "exec", "compile", "open", "__import__", "get
 @dataclass
 class _Scope:
     qualname: str
-    kind: str  # "module", "class", "function"
+    kind: str  # "module", "class", "function", "script" (the __main__ block)
     class_name: str | None = None  # enclosing class of a method (or the class itself)
     calls: list[ast.Call] = field(default_factory=list)
     children: dict[str, str] = field(default_factory=dict)  # local def name -> qualname
@@ -373,6 +373,12 @@ class _Analysis:
             scope.edges.add(qualname)  # a class body runs when its definition does
             scope.children[node.name] = qualname
             self._visit_body(node.body, child)
+            return
+        if scope.kind == "module" and isinstance(node, ast.If) and _is_main_guard(node.test):
+            # `if __name__ == "__main__":` runs only when the file is executed as a script
+            main = self.scopes.setdefault("<main>", _Scope("<main>", "script"))
+            self._visit_body(node.body, main)
+            self._visit_body(node.orelse, scope)
             return
         if isinstance(node, ast.Call):
             scope.calls.append(node)
@@ -555,7 +561,20 @@ def _leaves_folder(path: str | None) -> bool:
     return False
 
 
+def _is_main_guard(test: ast.expr) -> bool:
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
+
+
 def _where(scope: _Scope) -> str:
+    if scope.kind == "script":
+        return "the __main__ block"
     if scope.kind == "module":
         return "module level"
     if scope.kind == "class":

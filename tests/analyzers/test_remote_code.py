@@ -261,3 +261,19 @@ def test_very_deep_expressions_do_not_crash() -> None:
     result = analyze_source(source, "m.py")
     assert len(result.errors) == 1
     assert result.errors[0].location == Location("m.py")
+
+
+def test_main_block_does_not_run_on_import() -> None:
+    assert issues(
+        """
+        import os
+
+        if __name__ == "__main__":
+            os.system("python train.py")
+        else:
+            os.system("id")
+        """
+    ) == [
+        ("remote-code-later:command", 5, "the __main__ block", 'os.system("python train.py")'),
+        ("remote-code:command", 7, "module level", 'os.system("id")'),
+    ]
