@@ -15,12 +15,15 @@ Every locked package becomes one `Dependency` with:
 - `direct`: uv records the project's own dependencies (its root entry), so uv says exactly
   which are direct; poetry and pdm record edges but not the root, so a package no other
   locked package requires is direct (it can only be there because the project asks for it),
-  the others are `direct=False` (some of them may be direct too); Pipfile.lock and pylock
-  files without edges say nothing: `direct=False`;
+  the others are `direct=False` (some of them may be direct too); for Pipfile.lock the
+  `Pipfile` beside it names the direct packages; pylock files without edges (and a
+  Pipfile.lock alone) say nothing: `direct=False`;
 - `location`: the lock and the line of the package's `name = "..."` (TOML) or key (JSON);
-- properties: `aibom:index` (the index URL the lock names for it) and
+- properties: `aibom:index` (the index URL the lock names for it),
   `aibom:lock:content-hash` (the manifest hash a poetry / pipenv / pdm lock records, on
-  every dependency of that lock; `lock_content_hash_matches` recomputes it).
+  every dependency of that lock; `lock_content_hash_matches` recomputes it) and, when the
+  manifest sits beside the lock, `aibom:lock:manifest` and
+  `aibom:lock:content-hash-matches` ("true" / "false").
 
 The project's own root entry (uv's `virtual`/`editable = "."` package and workspace
 members) is not a dependency: it is skipped, its edges mark the direct dependencies.
