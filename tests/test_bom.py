@@ -22,6 +22,7 @@ from aibom.model import (
     Dependency,
     Finding,
     Hash,
+    IndexOption,
     Inventory,
     Location,
     PickleImport,
@@ -188,6 +189,15 @@ def _result(reproducible: bool = True, shuffle: int | None = None) -> ScanResult
         ),
     ]
     inv.errors = [ScanError(Location("bad.pkl"), f"cannot fetch https://x:{SECRET}@h/a")]
+    inv.index_options = [
+        IndexOption(
+            "--extra-index-url",
+            f"https://ci:{SECRET}@pkgs.example.com/simple",
+            Location("requirements.txt", 1),
+            had_credentials=True,
+        ),
+        IndexOption("--trusted-host", "pkgs.example.com", Location("requirements.txt", 2)),
+    ]
     findings = [
         Finding.make(
             "AIB101", Location("requirements.txt", 4), name="urllib3", spec=">=2,<3", hint="2.2.3"
@@ -504,6 +514,10 @@ def test_metadata() -> None:
     assert meta["properties"] == [
         {"name": "cdx:reproducible", "value": "true"},
         {"name": "aibom:scan:complete", "value": "false"},
+        {
+            "name": "aibom:package-index",
+            "value": "--extra-index-url https://***@pkgs.example.com/simple",
+        },
         {"name": "aibom:scan:error", "value": "bad.pkl: cannot fetch https://***@h/a"},
     ]
 
