@@ -114,7 +114,9 @@ _OPTIONS: dict[str, tuple[str, bool]] = {
     "--config-settings": ("--config-settings", True),
     "--global-option": ("--global-option", True),
 }
-_URL_OPTIONS = frozenset({"--index-url", "--extra-index-url", "--find-links"})
+_URL_OPTIONS = frozenset(
+    {"--index-url", "--extra-index-url", "--find-links", "--requirement", "--constraint"}
+)
 _REQUIREMENT_OPTIONS = frozenset({"--hash", "--config-settings", "--global-option"})
 
 
@@ -356,6 +358,8 @@ class _Parser:
             elif long_name in ("--config-settings", "--global-option"):
                 req_props.append((long_name.lstrip("-"), redact_text(self._expand(value))[0]))
             elif long_name in ("--requirement", "--constraint"):
+                # recorded too: checks need to know which files pip reads together
+                self._index_option(long_name, value, loc)
                 self._include(long_name, value, loc, source, base_dir, depth, stack)
             elif long_name == "--editable":
                 if editable_value is not None or args:

@@ -113,6 +113,7 @@ def test_conda_environment_fixture() -> None:
         IndexOption(
             "--extra-index-url", "https://download.pytorch.org/whl/cu121", Location(REL, 19)
         ),
+        IndexOption("--requirement", "requirements-extra.txt", Location(REL, 23)),
     ]
     assert "c0nda-t0ken" not in repr(got)
     assert got.errors == []

@@ -340,6 +340,10 @@ def test_messy_project_everything_pip_allows() -> None:
             Location("requirements.txt", 5),
             False,
         ),
+        # includes are recorded as written: checks group the files pip reads together
+        IndexOption("--requirement", "requirements/base.txt", Location("requirements.txt", 7)),
+        IndexOption("--requirement", "common.txt", Location("requirements/base.txt", 1)),
+        IndexOption("--constraint", "constraints.txt", Location("requirements.txt", 8)),
     ]
     assert got.suppressions == [
         Suppression(
