@@ -117,6 +117,8 @@ def read_listing(buf: Buffer, start: int, end: int, max_entries: int) -> ZipList
     try:
         entries, problems = _central_directory(buf, start, end, max_entries)
         listing = ZipListing(entries, problems=problems)
+    except BudgetExceeded:
+        raise
     except ZipError as exc:
         listing = ZipListing(_local_headers(buf, start, end, max_entries), True, [str(exc)])
     for entry in listing.entries:

@@ -30,7 +30,14 @@ SYSTEM_P2 = b"\x80\x02cposix\nsystem\nU\x02ls\x85R."
 
 @pytest.mark.parametrize(
     ("protocol", "opcode"),
-    [(0, "GLOBAL"), (1, "GLOBAL"), (2, "GLOBAL"), (3, "GLOBAL"), (4, "STACK_GLOBAL"), (5, "STACK_GLOBAL")],
+    [
+        (0, "GLOBAL"),
+        (1, "GLOBAL"),
+        (2, "GLOBAL"),
+        (3, "GLOBAL"),
+        (4, "STACK_GLOBAL"),
+        (5, "STACK_GLOBAL"),
+    ],
 )
 def test_every_protocol_reports_the_import_and_the_call(protocol: int, opcode: str) -> None:
     data = pickle.dumps(collections.OrderedDict(a=1), protocol=protocol)
@@ -103,10 +110,7 @@ def test_newobj_and_build_mark_calls() -> None:
 
 
 def test_extension_code_registered_in_the_stream_is_resolved() -> None:
-    data = (
-        b"\x80\x02ccopyreg\nadd_extension\n(U\x02osU\x06systemK\xf0tR0"
-        b"\x82\xf0U\x02ls\x85R."
-    )
+    data = b"\x80\x02ccopyreg\nadd_extension\n(U\x02osU\x06systemK\xf0tR0\x82\xf0U\x02ls\x85R."
     scan = scan_pickle(data)
     assert [(i.qualname, i.opcode, i.called) for i in scan.imports] == [
         ("copyreg.add_extension", "GLOBAL", True),
@@ -213,11 +217,7 @@ def test_nested_pickle_passed_to_loads_is_scanned() -> None:
 def test_nested_pickle_in_protocol_2_codecs_bytes_is_scanned() -> None:
     inner = SYSTEM_P2.decode("latin-1")
     data = pickle.dumps(inner, protocol=2)  # a str; wrap it as _codecs.encode(str, 'latin1')
-    data = (
-        b"\x80\x02cpickle\nloads\nc_codecs\nencode\n"
-        + data[2:-1]
-        + b"U\x06latin1\x86R\x85R."
-    )
+    data = b"\x80\x02cpickle\nloads\nc_codecs\nencode\n" + data[2:-1] + b"U\x06latin1\x86R\x85R."
     scan = scan_pickle(data)
     assert [i.qualname for i in scan.all_imports()] == [
         "pickle.loads",
@@ -233,9 +233,7 @@ def test_nested_depth_is_bounded() -> None:
     scan = scan_pickle(inner, limits=Limits(max_nested_depth=2))
     assert [i.qualname for i in scan.all_imports()] == ["pickle.loads"] * 3
     deepest = scan.nested[0].scan.nested[0].scan
-    assert deepest.incomplete == [
-        "pickle nested deeper than 2 levels at byte 21; not scanned"
-    ]
+    assert deepest.incomplete == ["pickle nested deeper than 2 levels at byte 21; not scanned"]
 
 
 def test_opcode_limit() -> None:

@@ -146,8 +146,7 @@ BENIGN_EXPECTED: dict[str, tuple[str, str, ComponentKind, set[str]]] = {
         "torchscript",
         "pytorch",
         MODEL,
-        TORCH
-        | {"__torch__.torch.nn.modules.linear.Linear", "torch.jit._pickle.build_intlist"},
+        TORCH | {"__torch__.torch.nn.modules.linear.Linear", "torch.jit._pickle.build_intlist"},
     ),
     "logreg.pkl": ("pickle", "scikit-learn", MODEL, LOGREG),
     "logreg_p2.pkl": ("pickle", "scikit-learn", MODEL, LOGREG | {"_codecs.encode"}),
@@ -157,7 +156,12 @@ BENIGN_EXPECTED: dict[str, tuple[str, str, ComponentKind, set[str]]] = {
     "forest_bz2.joblib": ("joblib", "scikit-learn", MODEL, FOREST),
     "forest_xz.joblib": ("joblib", "scikit-learn", MODEL, FOREST),
     "forest_lzma.joblib": ("joblib", "scikit-learn", MODEL, FOREST),
-    "xgb.pkl": ("pickle", "xgboost", MODEL, {"xgboost.core.Booster", "xgboost.sklearn.XGBClassifier"}),
+    "xgb.pkl": (
+        "pickle",
+        "xgboost",
+        MODEL,
+        {"xgboost.core.Booster", "xgboost.sklearn.XGBClassifier"},
+    ),
     "lgbm.pkl": (
         "pickle",
         "lightgbm",
