@@ -158,7 +158,7 @@ def analyze_hdf5(artifact: Artifact, path: Path) -> None:
                 if "keras_version" in artifact.facts:
                     artifact.properties["aibom:keras:version"] = artifact.facts["keras_version"]
             _check_links(artifact, h5, h5py)
-    except OSError as exc:
+    except Exception as exc:  # h5py raises OSError, RuntimeError, KeyError... on bad files
         artifact.incomplete.append(f"cannot read the HDF5 file: {exc}")
         return
     if raw_config is None:
