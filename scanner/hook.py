@@ -29,6 +29,7 @@ from pathlib import Path
 from .config import Config, load_config
 from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from .model import Collected, Finding, Inventory, Location, ScanError
+from .rules import Rule
 from .walk import FileRef
 
 DEPENDENCY_KINDS = frozenset(
@@ -54,21 +55,24 @@ def run_check(files: tuple[Path, ...], config_file: Path | None, *, models: bool
     out = sys.stdout
     for path in missing:
         sys.stderr.write(f"{path}: error: file not found\n")
-    out.write("".join(format_line(f) + "\n" for f in findings))
+    rules = group_rules(DEPENDENCY_GROUPS) if findings else None
+    out.write("".join(format_line(f, rules) + "\n" for f in findings))
     out.flush()
     if missing:
         return EXIT_USAGE
     return EXIT_FINDINGS if findings else EXIT_OK
 
 
-def format_line(finding: Finding) -> str:
+def format_line(finding: Finding, rules: dict[str, Rule] | None = None) -> str:
     from .rules import get_rule
 
     loc = finding.location
     where = f"{loc.path}:{loc.line}" if loc.line is not None else loc.path
     if loc.member:
         where += f" ({loc.member})"
-    return f"{where}: {finding.rule_id} {get_rule(finding.rule_id).render(finding)}"
+    rule = rules[finding.rule_id] if rules and finding.rule_id in rules else None
+    rule = rule or get_rule(finding.rule_id)
+    return f"{where}: {finding.rule_id} {rule.render(finding)}"
 
 
 def check_files(
@@ -146,9 +150,25 @@ def _shown(path: Path) -> str:
 
 
 def _rule_ids(groups: set[str]) -> set[str]:
-    from .rules import all_rules
+    return set(group_rules(groups))
 
-    return {rule.id for rule in all_rules().values() if rule.group in groups}
+
+def group_rules(groups: Iterable[str]) -> dict[str, Rule]:
+    """The rules of the given groups, parsing only their `rules_<group>.toml` files (the hook
+    path does not need the other rule files; `aibom.rules.all_rules` validates them all)."""
+    from .rules import RULE_FILE_PREFIX, _parse_rule, load_data_toml
+
+    found: dict[str, Rule] = {}
+    for group in sorted(groups):
+        name = f"{RULE_FILE_PREFIX}{group}.toml"
+        try:
+            data = load_data_toml(name)
+        except FileNotFoundError:
+            continue
+        for raw in data.get("rule", []):
+            rule = _parse_rule(raw, name)
+            found[rule.id] = rule
+    return found
 
 
 def _collect(run: Callable[[], Collected], where: str) -> Collected:
