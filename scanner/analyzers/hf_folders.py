@@ -81,6 +81,7 @@ class _Folder:
     config: dict[str, Any] | None = None
     card: dict[str, Any] | None = None
     repo: str | None = None
+    repo_source: str = ""  # "hub cache path" or "config.json _name_or_path"
     commit: str | None = None
 
     def path(self, name: str) -> str:
@@ -210,12 +211,14 @@ def _recognise(
         return None
     if hub:
         folder.repo = f"{hub.group(1)}/{hub.group(2)}"
+        folder.repo_source = "hub cache path"
         if COMMIT.match(hub.group(3).lower()):
             folder.commit = hub.group(3).lower()
     if folder.repo is None and folder.config is not None:
         name_or_path = folder.config.get("_name_or_path")
         if isinstance(name_or_path, str) and REPO_ID.match(name_or_path):
             folder.repo = name_or_path
+            folder.repo_source = "config.json _name_or_path"
     if folder.commit is None:
         folder.commit = _local_dir_commit(by_folder.get(folder.path(".cache/huggingface/download")))
     return folder
@@ -320,6 +323,7 @@ def _build(
     model = Artifact(path=shown, format="huggingface", size=total, kind=ComponentKind.MODEL)
     if folder.repo:
         model.name = folder.repo
+        model.properties["aibom:hf:name-source"] = folder.repo_source
     if folder.commit:
         model.version = folder.commit
         if folder.repo:

@@ -63,6 +63,7 @@ def test_hub_cache_snapshot_identity_and_card() -> None:
         "properties": [{"name": "aibom:base-model", "value": "google-bert/bert-base-uncased"}],
     }
     assert model.properties == {
+        "aibom:hf:name-source": "hub cache path",
         "aibom:hf:model_type": "bert",
         "aibom:hf:architectures": "BertModel",
         "aibom:hf:torch_dtype": "float32",
@@ -134,6 +135,7 @@ def test_sharded_folder_missing_and_unindexed() -> None:
     ]
     # no commit: no purl; the name comes from _name_or_path
     assert (model.name, model.version, model.purl) == ("acme/tiny-bert", None, None)
+    assert model.properties["aibom:hf:name-source"] == "config.json _name_or_path"
     assert "cdx:ai-ml:model:parameter:count" not in model.properties  # a shard is missing
     assert arts["sharded/model-00001-of-00002.safetensors"].kind is ComponentKind.DATA
     assert arts["sharded/extra.safetensors"].kind is ComponentKind.MODEL
