@@ -17,8 +17,8 @@
   entries become `IndexOption`s.
 - uv: `[tool.uv] dev-dependencies` (group "dev", scope "optional"), `[[tool.uv.index]]`
   -> `IndexOption` (`--default-index`, `--index`, or `uv-explicit-index`), and
-  `[tool.uv.sources]` applied to the matching dependencies (git / path / url become the
-  dependency's URL; `index` and `workspace` become properties).
+  `[tool.uv.sources]` applied to the matching dependencies (git / url become the
+  dependency's URL; `path`, `index` and `workspace` become properties).
 
 `dynamic = ["dependencies"]` means the build backend computes them: nothing is recorded
 (there is nothing static to read); lock files or installed environments cover that case.
@@ -685,7 +685,11 @@ def _with_uv_source(dep: Dependency, source: dict[str, Any] | None) -> Dependenc
         url, credentials = redact_url(source["git"])
         changes.update(url="git+" + url + (f"@{ref}" if ref else ""), url_kind="vcs", vcs_ref=ref)
     elif isinstance(source.get("path"), str):
-        changes.update(url=source["path"], url_kind="path", editable=source.get("editable") is True)
+        # a property, not the URL: the lock's path component (with its version) is the one
+        # the AIBOM lists, and this declaration joins it by name
+        props.append(("uv-source-path", source["path"]))
+        if source.get("editable") is True:
+            changes.update(editable=True)
     elif isinstance(source.get("url"), str):
         url, credentials = redact_url(source["url"])
         changes.update(url=url, url_kind="url")

@@ -610,3 +610,14 @@ def test_uv_project() -> None:
     ]
     assert "pl41n-s3cret" not in repr(got)
     assert got.errors == []
+
+
+def test_uv_path_source_is_a_property() -> None:
+    path = PROJECTS / "uv-app" / "pyproject.toml"
+    got = collect(FileRef(path, LOC, path.stat().st_size), Config())
+    helper = next(d for d in got.dependencies if d.name == "helper")
+    assert (helper.url, helper.location, helper.properties) == (
+        None,
+        Location(LOC, 10),
+        (("uv-source-path", "libs/helper"),),
+    )
