@@ -158,6 +158,8 @@ def _application_manifest_findings(inventory: Inventory, config: Config) -> Iter
     for dep in inventory.dependencies:
         if dep.source is not SourceKind.PYPROJECT or not dep.direct:
             continue
+        if dep.group == "build-system":
+            continue  # build requirements: resolved by the build frontend, not deployed
         if dep.version is not None or dep.url or dep.editable:
             continue
         if _dir(dep.location.path) in lock_dirs:

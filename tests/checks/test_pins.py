@@ -397,3 +397,37 @@ def test_lock_index_over_plain_http_is_reported_once_per_lock() -> None:
         "uv.lock:3: AIB141 the lock's index http://pypi.internal.example/simple uses plain "
         "http://: anyone on the network path can serve other packages"
     ]
+
+
+def test_application_kind_on_a_real_pyproject_skips_build_requirements(tmp_path: Path) -> None:
+    shutil.copytree(PROJECTS / "library-pep621", tmp_path / "p")
+    pyproject = tmp_path / "p" / "pyproject.toml"
+    assert [
+        f for f in scan(Config(roots=(tmp_path / "p",))).findings if f.rule_id == "AIB103"
+    ] == []
+    result = scan(Config(roots=(tmp_path / "p",), project_kind="application"))
+    found = [
+        (f.arg_dict["name"], f.location.line) for f in result.findings if f.rule_id == "AIB103"
+    ]
+    # hatchling / hatch-vcs ([build-system] requires) are not reported
+    assert found == [
+        ("numpy", 14),
+        ("safetensors", 15),
+        ("huggingface-hub", 16),
+        ("tokenizers", 17),
+        ("typing-extensions", 18),
+        ("torch", 22),
+        ("optimum", 25),
+        ("pytest-cov", 31),
+        ("mypy", 33),
+        ("ipython", 37),
+    ]
+    # a lock file beside it pins the resolution: no finding
+    (pyproject.parent / "pylock.toml").write_text(
+        'lock-version = "1.0"\ncreated-by = "test"\n\n[[packages]]\nname = "numpy"\n'
+        'version = "2.1.3"\n\n[packages.archive]\nurl = "https://example.com/numpy.tar.gz"\n'
+        'hashes = {sha256 = "' + "ab" * 32 + '"}\n',
+        "utf-8",
+    )
+    relocked = scan(Config(roots=(tmp_path / "p",), project_kind="application"))
+    assert [f for f in relocked.findings if f.rule_id == "AIB103"] == []
