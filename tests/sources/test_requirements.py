@@ -802,3 +802,33 @@ def test_diamond_includes_are_read_once(tmp_path: Path) -> None:
     got = parse_requirements_file(tmp_path / "r0.txt", "r0.txt")
     assert [(d.name, d.location) for d in got.dependencies] == [("leaf", Location("r30.txt", 1))]
     assert got.errors == []
+
+
+def test_what_a_constraints_file_includes_follows_pip(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("-c constraints.txt\napp==1\n")
+    (tmp_path / "constraints.txt").write_text("-r base.txt\n-c more.txt\nlib<2\n")
+    (tmp_path / "base.txt").write_text("base==1\n")
+    (tmp_path / "more.txt").write_text("more<3\n")
+    got = parse_requirements_file(tmp_path / "requirements.txt", "requirements.txt")
+    assert [(d.name, d.source, d.location) for d in got.dependencies] == [
+        # pip: -r inside a constraints file reads requirements, -c reads constraints
+        ("base", REQ, Location("base.txt", 1)),
+        ("more", CON, Location("more.txt", 1)),
+        ("lib", CON, Location("constraints.txt", 3)),
+        ("app", REQ, Location("requirements.txt", 2)),
+    ]
+
+
+def test_per_requirement_build_options_are_properties() -> None:
+    got = parse_requirements_text(
+        "pkg==1 --config-settings=--build-option=--cpu -C editable_mode=compat "
+        "--global-option=--no-user-cfg\n",
+        "r.txt",
+    )
+    [dep] = got.dependencies
+    assert dep.properties == (
+        ("config-settings", "--build-option=--cpu"),
+        ("config-settings", "editable_mode=compat"),
+        ("global-option", "--no-user-cfg"),
+    )
+    assert got.errors == []
