@@ -47,7 +47,7 @@ class BomGraph:
     components: list[Component]  # every component except the root, sorted by bom-ref
     edges: dict[str, list[str]]  # bom-ref -> sorted bom-refs it depends on (every component)
     parents: dict[str, str] = field(default_factory=dict)  # nested child ref -> parent ref
-    by_location: dict[tuple[str, int | None], str] = field(default_factory=dict)
+    by_location: dict[tuple[str, int | None, str | None], str] = field(default_factory=dict)
     by_path: dict[str, str] = field(default_factory=dict)  # artifact path -> ref
     by_package: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (eco, name)
 
@@ -67,13 +67,13 @@ class BomGraph:
         """The component a finding at `location` is about: a dependency or code-reference
         occurrence at that path and line, else an artifact at that path, else the root."""
         if location.line is not None:
-            ref = self.by_location.get((location.path, location.line))
+            ref = self.by_location.get((location.path, location.line, location.member))
             if ref is not None:
                 return ref
         ref = self.by_path.get(location.path)
         if ref is not None:
             return ref
-        ref = self.by_location.get((location.path, None))
+        ref = self.by_location.get((location.path, None, location.member))
         return ref if ref is not None else self.root.bom_ref
 
     def component_for(self, location: Location) -> Component:
@@ -95,7 +95,7 @@ def build_graph(inventory: Inventory) -> BomGraph:
     root = _root(inventory)
     components: dict[str, Component] = {}
     edges: dict[str, set[str]] = defaultdict(set)
-    by_location: dict[tuple[str, int | None], str] = {}
+    by_location: dict[tuple[str, int | None, str | None], str] = {}
     by_package: dict[tuple[str, str], list[str]] = defaultdict(list)
 
     dep_refs = _dependencies(inventory.dependencies, components, by_location)
@@ -173,14 +173,17 @@ def _exact_version(dep: Dependency) -> str | None:
 def _dependencies(
     deps: list[Dependency],
     components: dict[str, Component],
-    by_location: dict[tuple[str, int | None], str],
+    by_location: dict[tuple[str, int | None, str | None], str],
 ) -> list[str]:
     """Merge dependency records into components; returns each record's component ref."""
     known: dict[tuple[str, str], set[str]] = defaultdict(set)
+    known_at_url: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for dep in deps:
         version = _exact_version(dep)
         if version and not dep.url:
             known[(dep.ecosystem, dep.key)].add(version)
+        elif version and dep.url:
+            known_at_url[(dep.ecosystem, dep.key, redact_url(dep.url)[0])].add(version)
     # sort so the display name and first-seen facts do not depend on input order
     order = sorted(range(len(deps)), key=lambda i: _dep_sort_key(deps[i]))
     refs: list[str] = [""] * len(deps)
@@ -195,6 +198,11 @@ def _dependencies(
         dep = deps[i]
         version = _exact_version(dep)
         url = redact_url(dep.url)[0] if dep.url else None
+        if version is None and url:
+            # `helper = {path = "libs/helper"}` joins the lock's `helper 0.2.0` at that path
+            at_url = known_at_url.get((dep.ecosystem, dep.key, url), set())
+            if len(at_url) == 1:
+                version = next(iter(at_url))
         if version is None and not url:
             versions = known.get((dep.ecosystem, dep.key), set())
             direct_refs = url_refs.get((dep.ecosystem, dep.key), set())
@@ -204,7 +212,7 @@ def _dependencies(
                 ref = next(iter(direct_refs))
                 _merge(components[ref], dep)
                 refs[i] = ref
-                by_location.setdefault((dep.location.path, dep.location.line), ref)
+                by_location.setdefault(_loc_index(dep.location), ref)
                 continue
         if url and dep.url_kind == "path":
             purl = _package_purl(dep, version, None)
@@ -233,7 +241,7 @@ def _dependencies(
         if url:
             url_refs[(dep.ecosystem, dep.key)].add(ref)
         refs[i] = ref
-        by_location.setdefault((dep.location.path, dep.location.line), ref)
+        by_location.setdefault(_loc_index(dep.location), ref)
     # A constraint installs nothing: it narrows the component(s) of that name, if any.
     by_name: dict[tuple[str, str], list[Component]] = defaultdict(list)
     for comp in components.values():
@@ -252,7 +260,7 @@ def _dependencies(
             comp.multi_properties.append(("aibom:source", dep.source.value))
         if exact or targets:
             refs[i] = (exact or targets)[0].bom_ref
-            by_location.setdefault((dep.location.path, dep.location.line), refs[i])
+            by_location.setdefault(_loc_index(dep.location), refs[i])
     return refs
 
 
@@ -428,13 +436,24 @@ def _merge_artifact(into: Component, other: Component) -> None:
 
 # ---------------------------------------------------------------- code references
 
-_HUB_KINDS = {"hub-model": ComponentKind.MODEL, "hub-dataset": ComponentKind.DATA}
+_HUB_KINDS = {
+    "hub-model": ComponentKind.MODEL,
+    "hub-dataset": ComponentKind.DATA,
+    "torch-hub": ComponentKind.MODEL,
+    "timm-model": ComponentKind.MODEL,
+}
+_REF_PREFIX = {
+    "hub-model": "hf-model",
+    "hub-dataset": "hf-dataset",
+    "torch-hub": "torch-hub",
+    "timm-model": "timm-model",
+}
 
 
 def _code_refs(
     refs: Iterable[CodeReference],
     components: dict[str, Component],
-    by_location: dict[tuple[str, int | None], str],
+    by_location: dict[tuple[str, int | None, str | None], str],
 ) -> set[str]:
     out: set[str] = set()
     for cref in sorted(refs, key=lambda r: (r.location, r.kind, r.target or "")):
@@ -443,36 +462,61 @@ def _code_refs(
             continue
         target = redact_text(cref.target)[0]
         revision = cref.revision or None
-        prefix = "hf-model" if kind is ComponentKind.MODEL else "hf-dataset"
-        ref = f"{prefix}:{target}" + (f"@{revision}" if revision else "")
+        ref = f"{_REF_PREFIX[cref.kind]}:{target}" + (f"@{revision}" if revision else "")
         comp = components.get(ref)
         if comp is None:
-            purl = None
-            if kind is ComponentKind.MODEL:
-                org, _, name = target.rpartition("/")
-                purl = "pkg:huggingface/" + (f"{_purl_part(org)}/" if org else "")
-                purl += _purl_part(name)
-                if revision and COMMIT.match(revision):
-                    purl += f"@{revision.lower()}"
             comp = Component(
                 kind=kind,
                 name=target,
                 version=revision,
-                purl=purl,
+                purl=_hub_purl(cref.kind, target, revision),
                 bom_ref=ref,
             )
-            site = "datasets/" if kind is ComponentKind.DATA else ""
-            if "://" not in target and not target.startswith((".", "/")):
-                comp.urls.append(f"https://huggingface.co/{site}{target}")
+            url = _hub_url(cref.kind, target)
+            if url:
+                comp.urls.append(url)
             comp.properties["aibom:origin"] = "code-reference"
+            entry = dict(cref.args).get("entrypoint")
+            if entry:
+                comp.properties["aibom:entrypoint"] = entry
             if revision and not COMMIT.match(revision):
                 comp.properties["aibom:revision"] = revision
             components[ref] = comp
         comp.occurrences.append(cref.location)
         comp.multi_properties.append(("aibom:code-call", cref.call))
-        by_location.setdefault((cref.location.path, cref.location.line), ref)
+        by_location.setdefault(_loc_index(cref.location), ref)
         out.add(ref)
     return out
+
+
+def _hub_purl(kind: str, target: str, revision: str | None) -> str | None:
+    """pkg:huggingface for Hub models (version only when a full commit), pkg:github for
+    torch.hub repositories; none for datasets (the purl type covers models only) and timm
+    names (which hub or URL timm resolves them to depends on the timm version)."""
+    if "://" in target or target.startswith((".", "/", "~")):
+        return None
+    org, _, name = target.rpartition("/")
+    if kind == "hub-model":
+        purl = "pkg:huggingface/" + (f"{_purl_part(org)}/" if org else "") + _purl_part(name)
+        if revision and COMMIT.match(revision):
+            purl += f"@{revision.lower()}"
+        return purl
+    if kind == "torch-hub" and org and "/" not in org:
+        purl = f"pkg:github/{_purl_part(org.lower())}/{_purl_part(name.lower())}"
+        return purl + (f"@{_purl_part(revision)}" if revision else "")
+    return None
+
+
+def _hub_url(kind: str, target: str) -> str | None:
+    if "://" in target or target.startswith((".", "/", "~")):
+        return None
+    if kind == "hub-model":
+        return f"https://huggingface.co/{target}"
+    if kind == "hub-dataset":
+        return f"https://huggingface.co/datasets/{target}"
+    if kind == "torch-hub" and target.count("/") == 1:
+        return f"https://github.com/{target}"
+    return None
 
 
 def _dataset_refs(components: dict[str, Component], edges: dict[str, set[str]]) -> None:
@@ -500,7 +544,8 @@ def _dataset_refs(components: dict[str, Component], edges: dict[str, set[str]]) 
                 )
                 data.properties["aibom:origin"] = "model-card"
                 components[ref] = data
-            url = (entry.get("contents") or {}).get("url") if isinstance(entry, dict) else None
+            contents = entry.get("contents")
+            url = contents.get("url") if isinstance(contents, dict) else None
             if isinstance(url, str) and url not in data.urls:
                 data.urls.append(redact_url(url)[0])
             data.occurrences.extend(comp.occurrences[:1])
@@ -523,6 +568,10 @@ def _finish(comp: Component) -> None:
     comp.specifiers = sorted(set(comp.specifiers))
     comp.urls = sorted(set(comp.urls))
     comp.multi_properties = sorted(set(comp.multi_properties))
+
+
+def _loc_index(loc: Location) -> tuple[str, int | None, str | None]:
+    return (loc.path, loc.line, loc.member)
 
 
 def _loc_key(loc: Location) -> tuple[str, int, str]:

@@ -491,3 +491,77 @@ def test_uv_fixture_project() -> None:
     ]
     assert comps["pkg:pypi/attrs@26.1.0"].scope == "optional"
     assert comps["pkg:pypi/iniconfig@2.3.1"].scope == "optional"
+
+
+def test_torch_hub_and_timm_references() -> None:
+    refs = [
+        CodeReference(
+            "torch-hub",
+            "torch.hub.load",
+            Location("app.py", 3),
+            target="pytorch/vision",
+            revision="v0.10.0",
+            args=(("entrypoint", "resnet18"), ("revision", "branch")),
+        ),
+        CodeReference("timm-model", "timm.create_model", Location("app.py", 5), target="resnet50"),
+    ]
+    comps = by_ref(build_graph(Inventory(root="proj", code_refs=refs)))
+    hub = comps["torch-hub:pytorch/vision@v0.10.0"]
+    assert (hub.kind, hub.purl, hub.urls) == (
+        ComponentKind.MODEL,
+        "pkg:github/pytorch/vision@v0.10.0",
+        ["https://github.com/pytorch/vision"],
+    )
+    assert hub.properties["aibom:entrypoint"] == "resnet18"
+    timm = comps["timm-model:resnet50"]
+    assert (timm.kind, timm.purl, timm.urls, timm.occurrences) == (
+        ComponentKind.MODEL,
+        None,
+        [],
+        [Location("app.py", 5)],
+    )
+
+
+def test_notebook_cells_are_told_apart() -> None:
+    refs = [
+        CodeReference(
+            "hub-model", "from_pretrained", Location("nb.ipynb", 2, "cell 1"), target="org/a"
+        ),
+        CodeReference(
+            "hub-model", "from_pretrained", Location("nb.ipynb", 2, "cell 4"), target="org/b"
+        ),
+    ]
+    graph = build_graph(Inventory(root="proj", code_refs=refs))
+    assert graph.ref_for_location(Location("nb.ipynb", 2, "cell 4")) == "hf-model:org/b"
+    assert graph.ref_for_location(Location("nb.ipynb", 2, "cell 1")) == "hf-model:org/a"
+    assert graph.ref_for_location(Location("nb.ipynb", 2)) == graph.root.bom_ref
+
+
+def test_path_dependency_joins_the_locked_version_at_the_same_path() -> None:
+    graph = build_graph(
+        inventory(
+            dep(
+                "helper",
+                "pyproject.toml",
+                10,
+                source=SourceKind.PYPROJECT,
+                url="libs/helper",
+                url_kind="path",
+            ),
+            dep(
+                "helper",
+                "uv.lock",
+                37,
+                source=SourceKind.UV_LOCK,
+                version="0.2.0",
+                specifier="==0.2.0",
+                url="libs/helper",
+                url_kind="path",
+            ),
+        )
+    )
+    assert [c.bom_ref for c in graph.components] == ["pkg:pypi/helper@0.2.0#path:libs/helper"]
+    assert graph.components[0].occurrences == [
+        Location("pyproject.toml", 10),
+        Location("uv.lock", 37),
+    ]
