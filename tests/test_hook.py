@@ -158,3 +158,25 @@ def test_models_flag_checks_model_files_like_the_full_scan(
     result = scan(Config(roots=(Path("."),)))
     model_groups = {"models", "formats", "artifacts", "scan"}
     assert findings == [f for f in result.findings if groups[f.rule_id] in model_groups]
+
+
+def test_hook_equals_full_scan_on_a_project_with_includes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fixtures/projects/messy: -r / -c includes, options, URLs, VCS, editables, credentials."""
+    shutil.copytree(PINS.parent / "projects" / "messy", tmp_path / "messy")
+    monkeypatch.chdir(tmp_path / "messy")
+    files = sorted(p for p in Path(".").rglob("*.txt"))
+    hook_findings, _ = check_files(files, Config())
+    groups = {r.id: r.group for r in all_rules().values()}
+    result = scan(Config(roots=(Path("."),)))
+    assert hook_findings == [f for f in result.findings if groups[f.rule_id] in PIN_GROUPS]
+    assert sorted({f.rule_id for f in hook_findings}) == [
+        "AIB101",
+        "AIB131",
+        "AIB132",
+        "AIB133",
+        "AIB142",
+        "AIB143",
+        "AIB144",
+    ]
