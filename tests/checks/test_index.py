@@ -340,3 +340,67 @@ def test_scan_online_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert found == [("AIB401", 2), ("AIB402", 2)]
     offline = CliRunner().invoke(main, ["scan", "--quiet", "--format", "json", str(project)])
     assert json.loads(offline.stdout)["findings"] == []
+
+
+def test_malformed_pages_are_errors_and_odd_entries_are_skipped() -> None:
+    from aibom.index import Page, parse_page
+
+    assert parse_page([], Page(PYPI, "x")) == "not a PEP 691 project page (no files list)"
+    assert (
+        parse_page({"files": {}}, Page(PYPI, "x")) == "not a PEP 691 project page (no files list)"
+    )
+    assert parse_page({"meta": {"api-version": "2.0"}, "files": []}, Page(PYPI, "x")) == (
+        "unsupported simple API version 2.0"
+    )
+    page = Page(PYPI, "x")
+    body = {
+        "meta": {"api-version": "1.4"},
+        "project-status": {"status": "quarantined"},
+        "files": [
+            "not a dict",
+            {"filename": 7},
+            {"filename": "x-1.0.egg", "hashes": {"sha256": "aa"}},
+            {"filename": "x-1.0.tar.gz", "hashes": ["nope"], "yanked": 1},
+            {"filename": "x-1.0-py3-none-any.whl", "hashes": {"SHA256": "AB"}, "upload-time": 5},
+        ],
+    }
+    assert parse_page(body, page) is None
+    assert page.project_status == "quarantined"
+    assert page.versions == {
+        "1.0": [
+            {"filename": "x-1.0.tar.gz", "hashes": {}, "yanked": True, "upload_time": None},
+            {
+                "filename": "x-1.0-py3-none-any.whl",
+                "hashes": {"sha256": "ab"},
+                "yanked": False,
+                "upload_time": None,
+            },
+        ]
+    }
+
+
+def test_quarantined_project_is_reported(tmp_path: Path) -> None:
+    body = json.loads((INDEX / "six.json").read_text("utf-8"))
+    body["project-status"] = {"status": "quarantined"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body, headers={"content-type": JSON_TYPE})
+
+    inventory = _inventory("six==1.17.0\n")
+    config = _config(tmp_path)
+    enrich_from_index(inventory, config, transport=httpx.MockTransport(handler), now=NOW)
+    assert _findings(inventory, config) == [("AIB408", 1, "six")]
+
+
+def test_damaged_cache_entry_is_fetched_again(tmp_path: Path) -> None:
+    config = _config(tmp_path, cache_ttl_seconds=3600)
+    enrich_from_index(
+        _inventory("six==1.17.0\n"), config, transport=httpx.MockTransport(Recorder())
+    )
+    for entry in (tmp_path / "cache" / "index").rglob("*.json"):
+        entry.write_bytes(b"\x00garbage")
+    again = Recorder()
+    inventory = _inventory("six==1.17.0\n")
+    enrich_from_index(inventory, config, transport=httpx.MockTransport(again))
+    assert [str(r.url) for r in again.requests] == [PYPI + "six/"]
+    assert inventory.errors == []
