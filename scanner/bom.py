@@ -494,8 +494,8 @@ def _vulnerability_entry(vuln: Vulnerability, graph: BomGraph) -> dict[str, Any]
         "bom-ref": f"vuln:{vuln.id}:{vuln.package}@{vuln.version}",
         "id": vuln.id,
     }
-    source_name = vuln.source.split(":", 1)[0] if vuln.source else "unknown"
-    source: dict[str, str] = {"name": source_name.upper() if source_name == "osv" else source_name}
+    database = vuln.source.split(":", 1)[0] if vuln.source else "unknown"
+    source: dict[str, str] = {"name": _VULN_SOURCES.get(database, database)}
     if vuln.url and _iri_ok(redact_url(vuln.url)[0]):
         source["url"] = redact_url(vuln.url)[0]
     entry["source"] = source
@@ -515,15 +515,32 @@ def _vulnerability_entry(vuln: Vulnerability, graph: BomGraph) -> dict[str, Any]
         entry["ratings"] = [rating]
     if vuln.description:
         entry["description"] = _redact(vuln.description)
-    props = [("aibom:package", f"{vuln.package}@{vuln.version}")]
+    props = [
+        ("aibom:package", f"{vuln.package}@{vuln.version}"),
+        ("aibom:vuln-database", database),
+    ]
     if vuln.fixed_versions:
-        fixed = sorted(set(vuln.fixed_versions))
+        fixed = sorted(set(vuln.fixed_versions), key=_version_key)
         entry["recommendation"] = f"Upgrade {vuln.package} to {' or '.join(fixed)} or later."
         props.extend(("aibom:fixed-version", f) for f in fixed)
     refs = graph.refs_for_package(vuln.package, vuln.version) or [graph.root.bom_ref]
     entry["affects"] = [{"ref": _redact(r)} for r in sorted(refs)]
     entry["properties"] = [{"name": k, "value": v} for k, v in props]
     return entry
+
+
+# Inventory.vulnerabilities[].source -> CycloneDX source name ("local:<path>" is an offline
+# copy of an OSV-format database; its path is not recorded: it is machine-specific)
+_VULN_SOURCES = {"osv": "OSV", "pypi": "PyPI", "local": "OSV"}
+
+
+def _version_key(text: str) -> tuple[int, Any]:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (0, Version(text))
+    except InvalidVersion:
+        return (1, text)
 
 
 def _alias_source(alias: str) -> str:

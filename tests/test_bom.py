@@ -614,6 +614,7 @@ def test_real_vulnerability_entry() -> None:
         "affects": [{"ref": "pkg:pypi/requests@2.31.0"}],
         "properties": [
             {"name": "aibom:package", "value": "requests@2.31.0"},
+            {"name": "aibom:vuln-database", "value": "osv"},
             {"name": "aibom:fixed-version", "value": "2.32.0"},
         ],
     }
@@ -744,3 +745,32 @@ def test_cyclonedx_python_lib_reads_the_json() -> None:
     dist = next(iter(requests.external_references))
     assert sorted(h.content for h in dist.hashes) == [H1, H2]
     assert sorted(v.id for v in bom.vulnerabilities) == ["AIB101", "AIB101", "GHSA-9wx4-h78v-vm56"]
+
+
+def test_audit_against_the_offline_database_fixture() -> None:
+    project = PROJECTS / "vuln-app"
+    db = PROJECTS.parent / "osv-db"
+    result = scan(Config(roots=(project,), reproducible=True, vuln_db=db))
+    doc = json.loads(render_bom(result, "json", "1.6"))
+    vulns = {v["bom-ref"]: v for v in doc["vulnerabilities"] if v["source"]["name"] != "aibom"}
+    urllib3 = vulns["vuln:PYSEC-2023-192:urllib3@1.26.16"]
+    assert urllib3["affects"] == [{"ref": "pkg:pypi/urllib3@1.26.16"}]
+    assert urllib3["source"] == {
+        "name": "OSV",
+        "url": "https://github.com/urllib3/urllib3/security/advisories/GHSA-v845-jxx5-vc9f",
+    }
+    assert urllib3["references"] == [
+        {"id": "CVE-2023-43804", "source": {"name": "NVD"}},
+        {"id": "GHSA-v845-jxx5-vc9f", "source": {"name": "GitHub"}},
+    ]
+    assert urllib3["recommendation"] == "Upgrade urllib3 to 1.26.17 or 2.0.6 or later."
+    assert urllib3["properties"] == [
+        {"name": "aibom:package", "value": "urllib3@1.26.16"},
+        {"name": "aibom:vuln-database", "value": "local"},
+        {"name": "aibom:fixed-version", "value": "1.26.17"},
+        {"name": "aibom:fixed-version", "value": "2.0.6"},
+    ]
+    # an advisory for every version affects the package's component whatever its version
+    assert vulns["vuln:MAL-2099-2:acme-stealer@*"]["affects"] == [{"ref": "pkg:pypi/acme-stealer"}]
+    assert f"local:{db}" not in json.dumps(doc)
+    assert validate_text(json.dumps(doc)) == []
