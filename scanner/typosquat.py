@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 import sys
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -100,6 +101,15 @@ _GLYPHS_1: dict[str, str] = {
 }
 _GLYPHS_N: tuple[tuple[str, str], ...] = (("rn", "m"), ("vv", "w"), ("uu", "w"), ("cl", "d"))
 _GLYPH_TABLE = str.maketrans(_GLYPHS_1)
+# Non-ASCII letters that look like ASCII ones (Cyrillic, Greek, Latin look-alikes). PyPI names
+# are ASCII, but installed-environment metadata and hand-edited files can carry anything.
+_CONFUSABLES = str.maketrans(
+    {
+        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i",
+        "ј": "j", "ѕ": "s", "ԁ": "d", "ӏ": "l", "һ": "h", "ԛ": "q", "ԝ": "w", "ɡ": "g",
+        "ο": "o", "α": "a", "ν": "v", "ρ": "p", "τ": "t", "ι": "i", "κ": "k", "ı": "i",
+    }
+)  # fmt: skip
 
 # Words that name the language rather than the project: "python-dateutil" and
 # "python3-dateutil" differ only in them.
@@ -226,6 +236,15 @@ class TyposquatIndex:
                 return Match(cand, "placeholder", real, self.popular.get(real), "", ref)
         if cand in self.popular:
             return None
+        if not cand.isascii():
+            folded = unicodedata.normalize("NFKD", cand.translate(_CONFUSABLES))
+            folded = normalise("".join(ch for ch in folded if ch.isascii()))
+            if folded in self.popular:
+                odd = ", ".join(
+                    f"'{ch}' U+{ord(ch):04X}" for ch in dict.fromkeys(cand) if not ch.isascii()
+                )
+                reason = f"non-ASCII look-alike characters ({odd})"
+                return Match(cand, "homoglyph", folded, self.popular[folded], reason)
         seen: set[str] = set()  # targets already compared
         best = self._best(cand, self._evidence(cand, seen))
         if best is None and len(cand) > DISTANCE2_MIN_LENGTH:

@@ -77,6 +77,19 @@ def test_each_kind_of_evidence_names_the_target_and_the_reason(
     assert _why(name) == expected
 
 
+def test_non_ascii_look_alikes_are_folded_and_named() -> None:
+    match = default_index().check("r\u0435quests", known=False)  # Cyrillic ie
+    assert match == Match(
+        "r\u0435quests",
+        "homoglyph",
+        "requests",
+        6,
+        "non-ASCII look-alike characters ('\u0435' U+0435)",
+    )
+    fullwidth = default_index().check("\uff4e\uff55\uff4d\uff50\uff59", known=False)
+    assert fullwidth is not None and (fullwidth.target, fullwidth.kind) == ("numpy", "homoglyph")
+
+
 def test_a_typo_of_a_placeholder_names_the_real_package_too() -> None:
     match = default_index().check("pytroch", known=False)
     assert match is not None
