@@ -76,6 +76,10 @@ def analyze_blob(
     """Sniff a blob by content and analyse it; returns the format found (None: plain data)."""
     head = blob.head(512)
     fmt = sniff_bytes(head, name, blob.size)
+    if torch_data:
+        # PyTorch reads data/N as raw storage bytes and never opens it as anything else:
+        # only a pickle hidden there (one that imports something) is worth reporting.
+        fmt = None
     if fmt in ("zip", "tar") or fmt in _COMPRESSED:
         if depth >= ctx.config.max_archive_depth:
             _incomplete(
@@ -97,7 +101,7 @@ def analyze_blob(
         except NpyError as exc:
             _incomplete(ctx, member, str(exc))
         return fmt
-    if fmt == "pickle" and not torch_data:
+    if fmt == "pickle":
         result = analyze_pickle_blob(blob, member, ctx.limits, raw_file=depth == 0)
         record_pickle(ctx.artifact, result, member)
         return result.format

@@ -258,6 +258,8 @@ class _Machine:
 
     # -- nested pickles ----------------------------------------------------------------------
     def _check_nested(self, func: Any, args: Any, offset: int) -> None:
+        if isinstance(args, tuple) and not any(isinstance(v, (_Bytes, bytes, tuple)) for v in args):
+            return  # nothing that could be a pickle (the common case)
         via = self._qualname(func)
         loads_like = via in LOADS_LIKE
         for value in _flatten(args):
@@ -424,10 +426,14 @@ class _Machine:
                     raise PickleError("PUT on an empty stack", at)
                 memo[data[pos]] = stack[-1]
                 pos += 1
+                if len(memo) > max_memo:
+                    raise PickleError(f"memo size limit ({max_memo}) reached", at)
             elif op == 0x94:  # MEMOIZE
                 if not stack or (marks and marks[-1] == len(stack)):
                     raise PickleError("MEMOIZE on an empty stack", at)
                 memo[len(memo)] = stack[-1]
+                if len(memo) > max_memo:
+                    raise PickleError(f"memo size limit ({max_memo}) reached", at)
             elif op == 0x68:  # BINGET
                 self._need(pos, 1)
                 key = data[pos]
@@ -441,6 +447,8 @@ class _Machine:
                     raise PickleError("PUT on an empty stack", at)
                 memo[_U32(data, pos)[0]] = stack[-1]
                 pos += 4
+                if len(memo) > max_memo:
+                    raise PickleError(f"memo size limit ({max_memo}) reached", at)
             elif op == 0x6A:  # LONG_BINGET
                 self._need(pos, 4)
                 key = _U32(data, pos)[0]
@@ -750,6 +758,8 @@ class _Machine:
                 if not isinstance(key, int) or key < 0:
                     raise PickleError("negative PUT argument", at)
                 memo[key] = stack[-1]
+                if len(memo) > max_memo:
+                    raise PickleError(f"memo size limit ({max_memo}) reached", at)
             elif op == 0x67:  # GET
                 line, pos = self._readline(pos)
                 key = _int_line(line, at, bool_ok=False)
@@ -787,8 +797,6 @@ class _Machine:
                 return pos
             else:
                 raise PickleError(f"invalid opcode 0x{op:02x}", at)
-            if len(memo) > max_memo:
-                raise PickleError(f"memo size limit ({max_memo}) reached", at)
 
     def _skip_joblib_array(self, state: Any, pos: int, at: int) -> int:
         """Past the array data joblib's NumpyArrayWrapper writes after its BUILD."""
