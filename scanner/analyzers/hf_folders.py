@@ -79,6 +79,7 @@ class _Folder:
     rel: str  # "" for the scan root
     files: list[FileRef] = field(default_factory=list)  # anywhere below the folder
     config: dict[str, Any] | None = None
+    adapter: dict[str, Any] | None = None  # PEFT adapter_config.json
     card: dict[str, Any] | None = None
     repo: str | None = None
     repo_source: str = ""  # "hub cache path" or "config.json _name_or_path"
@@ -203,11 +204,16 @@ def _recognise(
             folder.config = data
     if "README.md" in names:
         folder.card = _load_card(names["README.md"], out)
+    if "adapter_config.json" in names:
+        data = _load_json(names["adapter_config.json"], out)
+        if isinstance(data, dict):
+            folder.adapter = data
     is_model_config = folder.config is not None and any(
         key in folder.config for key in ("model_type", "architectures", "_class_name")
     )
     has_weights = rel in weight_folders or any(n.endswith(WEIGHT_SUFFIXES) for n in names)
-    if not (hub or is_model_config or (has_weights and folder.card)):
+    is_adapter = folder.adapter is not None and has_weights
+    if not (hub or is_model_config or is_adapter or (has_weights and folder.card)):
         return None
     if hub:
         folder.repo = f"{hub.group(1)}/{hub.group(2)}"
@@ -334,6 +340,7 @@ def _build(
     if folder.commit:
         facts["commit"] = folder.commit
     _config_facts(folder, model, facts)
+    _adapter_facts(folder, model, facts)
     _card_facts(folder, model, facts)
     new: list[Artifact] = [model]
     direct = {folder.local(f): f for f in folder.files if "/" not in folder.local(f)}
@@ -446,6 +453,22 @@ def _config_facts(folder: _Folder, model: Artifact, facts: dict[str, Any]) -> No
     if isinstance(cfg.get("_diffusers_version"), str):
         model.framework = "diffusers"
         facts["diffusers_class"] = str(cfg.get("_class_name"))
+
+
+def _adapter_facts(folder: _Folder, model: Artifact, facts: dict[str, Any]) -> None:
+    """A PEFT adapter (LoRA, ...): useless without its base model, which it names."""
+    adapter = folder.adapter
+    if adapter is None:
+        return
+    peft_type = adapter.get("peft_type")
+    if isinstance(peft_type, str):
+        facts["peft_type"] = peft_type
+        model.properties["aibom:peft:type"] = peft_type
+    base = adapter.get("base_model_name_or_path")
+    if isinstance(base, str) and base:
+        facts["adapter_base_model"] = base
+        model.properties["aibom:base-model"] = base
+    model.framework = model.framework or "peft"
 
 
 def _card_facts(folder: _Folder, model: Artifact, facts: dict[str, Any]) -> None:

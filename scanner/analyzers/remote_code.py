@@ -317,6 +317,29 @@ class _Analysis:
                     if isinstance(target, ast.Name):
                         self.defined.add(target.id)
         self.result.imports = sorted(modules)
+        # `run = subprocess.run` / `o = os`: a plain name bound to a callable or module we
+        # judge becomes an alias too (file-wide, like the imports)
+        for node in ast.walk(self.tree):
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Name | ast.Attribute | ast.Call)
+            ):
+                target = self.resolve(node.value)
+                if target and self._judged(target):
+                    self.aliases[node.targets[0].id] = target
+
+    @staticmethod
+    def _judged(name: str) -> bool:
+        root = name.split(".", 1)[0]
+        return (
+            name in CALLS
+            or f"{root}.*" in CALLS
+            or name in DYNAMIC_IMPORTS
+            or name in PATH_CALLS
+            or root in SYSTEM_MODULES
+        )
 
     def resolve(self, node: ast.expr) -> str | None:
         """The dotted name a callable expression refers to, through imports."""

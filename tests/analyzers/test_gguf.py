@@ -288,3 +288,18 @@ def test_type_tables_match_the_gguf_package() -> None:
             gguf_lib.LlamaFileType(type_id).name.removeprefix("MOSTLY_").removeprefix("ALL_")
             == name
         )
+
+
+def test_gguf_v1_uses_32_bit_counts(tmp_path: Path) -> None:
+    def s32(text: str) -> bytes:
+        return struct.pack("<I", len(text)) + text.encode()
+
+    body = b"GGUF" + struct.pack("<III", 1, 1, 1)
+    body += s32("general.architecture") + struct.pack("<I", 8) + s32("llama")
+    body += s32("t") + struct.pack("<II", 1, 4) + struct.pack("<IQ", 0, 0)
+    body += bytes(-len(body) % 32) + bytes(16)
+    artifact = run(write(tmp_path, body))
+    assert artifact.issues == []
+    assert artifact.incomplete == []
+    assert (artifact.facts["version"], artifact.facts["architecture"]) == (1, "llama")
+    assert artifact.facts["parameters"] == 4

@@ -371,3 +371,29 @@ def test_onnx_external_data_named_like_weights_is_not_an_unknown_model(tmp_path:
         [],
     )
     assert inv.complete
+
+
+def test_peft_adapter_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "lora"
+    folder.mkdir()
+    (folder / "adapter_config.json").write_text(
+        json.dumps({"peft_type": "LORA", "base_model_name_or_path": "meta-llama/Llama-3.2-1B"})
+    )
+    save_file({"lora_A": np.ones((2, 4), np.float32)}, folder / "adapter_model.safetensors")
+    model = by_path(inventory(tmp_path))["lora"]
+    assert model.framework == "peft"
+    assert model.properties["aibom:peft:type"] == "LORA"
+    assert model.properties["aibom:base-model"] == "meta-llama/Llama-3.2-1B"
+    assert model.properties["cdx:ai-ml:model:parameter:count"] == "8"
+
+
+def test_yaml_alias_bomb_in_a_model_card(tmp_path: Path) -> None:
+    lines = ["---", 'a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 12):  # 9**12 strings if anything expanded the aliases
+        name, prev = chr(97 + i), chr(96 + i)
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    bomb = "\n".join(lines) + "\nlicense: *l\ndatasets: *l\n---\n"
+    write_model(tmp_path / "m", {"model_type": "bert"}, card=bomb)
+    model = by_path(inventory(tmp_path))["m"]
+    assert model.licenses == []  # not a string: ignored, and never expanded
+    assert "datasets" not in model.facts

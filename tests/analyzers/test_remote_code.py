@@ -277,3 +277,25 @@ def test_main_block_does_not_run_on_import() -> None:
         ("remote-code-later:command", 5, "the __main__ block", 'os.system("python train.py")'),
         ("remote-code:command", 7, "module level", 'os.system("id")'),
     ]
+
+
+def test_callables_bound_to_names_are_resolved() -> None:
+    assert issues(
+        """
+        import os, subprocess, torch
+
+        run = subprocess.run
+        shell = os
+        ev = eval
+        layer = torch.nn.Linear
+
+        run(["id"])
+        shell.system("id")
+        ev("1 + 1")
+        layer(2, 2)
+        """
+    ) == [
+        ("remote-code:command", 9, "module level", 'run(["id"])'),
+        ("remote-code:command", 10, "module level", 'shell.system("id")'),
+        ("remote-code:eval", 11, "module level", 'ev("1 + 1")'),
+    ]
