@@ -326,9 +326,9 @@ class _Analysis:
                 and isinstance(node.targets[0], ast.Name)
                 and isinstance(node.value, ast.Name | ast.Attribute | ast.Call)
             ):
-                target = self.resolve(node.value)
-                if target and self._judged(target):
-                    self.aliases[node.targets[0].id] = target
+                bound = self.resolve(node.value)
+                if bound and self._judged(bound):
+                    self.aliases[node.targets[0].id] = bound
 
     @staticmethod
     def _judged(name: str) -> bool:
