@@ -75,6 +75,14 @@ def run_validate(files: tuple[Path, ...]) -> int:
 
 
 def _read(path: Path) -> str:
+    if str(path) == "-":  # `aibom scan . -o - | aibom validate -`
+        data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise InputError(f"input too large (over {MAX_BYTES // 1024**2} MB)", "<stdin>")
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not UTF-8 text (byte {exc.start})", "<stdin>") from None
     try:
         if path.stat().st_size > MAX_BYTES:
             raise InputError(f"file too large (over {MAX_BYTES // 1024**2} MB)", str(path))

@@ -242,3 +242,12 @@ def test_validation_does_not_load_rfc3987_syntax() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines() == ["[]", "False"]
+
+
+def test_cli_validate_reads_stdin() -> None:
+    res = CliRunner().invoke(main, ["validate", "-"], input=json.dumps(MINIMAL))
+    assert res.exit_code == 0
+    assert res.output == "-: valid (CycloneDX 1.6 JSON)\n"
+    res = CliRunner().invoke(main, ["validate", "-"], input="not json")
+    assert res.exit_code == 2
+    assert res.output.splitlines()[0] == "-: error: not a CycloneDX document (neither JSON nor XML)"
