@@ -25,12 +25,15 @@ import sys
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import Config, load_config
 from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from .model import Collected, Finding, Inventory, Location, ScanError
-from .rules import Rule
 from .walk import FileRef
+
+if TYPE_CHECKING:
+    from .rules import Rule
 
 DEPENDENCY_KINDS = frozenset(
     {
@@ -80,7 +83,6 @@ def check_files(
 ) -> tuple[list[Finding], list[str]]:
     """(findings after policy, files that do not exist) for the given files."""
     from . import sources
-    from .policy import apply_policy
 
     inventory = Inventory(root=".")
     missing: list[str] = []
@@ -112,6 +114,10 @@ def check_files(
     if not groups:
         return [], missing
     findings = run_group_checks(inventory, config, groups)
+    if not findings:
+        return [], missing  # (the policy only removes findings: no need to load it)
+    from .policy import apply_policy
+
     kept, _ = apply_policy(findings, inventory, config)
     return kept, missing
 
@@ -121,16 +127,19 @@ def run_group_checks(inventory: Inventory, config: Config, groups: set[str]) -> 
     modules those groups need on the dependency path (the model path takes the full table)."""
     from .checks import Check
 
-    wanted = _rule_ids(groups)
     checks: tuple[Check, ...]
     if groups <= DEPENDENCY_GROUPS:
         from .checks import pins, scan_errors
 
+        # these two modules own exactly the rules of the `scan` and `pins` groups (a test
+        # asserts it), so the rule files need not be read to know which ids are wanted
         checks = (*scan_errors.CHECKS, *pins.CHECKS)
+        wanted = set().union(*(c.rule_ids for c in checks))
     else:
         from .checks import all_checks
 
         checks = all_checks()
+        wanted = _rule_ids(groups)
     found: set[Finding] = set()
     for check in checks:
         if check.rule_ids & wanted:

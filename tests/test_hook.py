@@ -180,3 +180,29 @@ def test_hook_equals_full_scan_on_a_project_with_includes(
         "AIB143",
         "AIB144",
     ]
+
+
+def test_dependency_path_check_modules_own_exactly_the_pins_and_scan_rules() -> None:
+    from aibom.checks import pins, scan_errors
+    from aibom.hook import DEPENDENCY_GROUPS, group_rules
+
+    owned = set().union(*(c.rule_ids for c in (*scan_errors.CHECKS, *pins.CHECKS)))
+    assert owned == set(group_rules(DEPENDENCY_GROUPS))
+    assert owned == {r.id for r in all_rules().values() if r.group in DEPENDENCY_GROUPS}
+
+
+def test_a_passing_check_reads_no_rule_file(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text(f"six==1.17.0 --hash=sha256:{SIX_WHEEL}\n", "utf-8")
+    probe = (
+        "import sys\n"
+        "from aibom.cli import main\n"
+        "try:\n"
+        "    main(['check', 'requirements.txt'])\n"
+        "except SystemExit as exc:\n"
+        "    loaded = sorted(m for m in ('aibom.policy', 'aibom.rules') if m in sys.modules)\n"
+        "    print('EXIT', exc.code, 'LOADED', loaded)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.stdout.strip() == "EXIT 0 LOADED []", done.stderr
