@@ -22,15 +22,19 @@ import time
 from pathlib import Path
 
 
-def make_requirements(lines: int) -> str:
+def make_requirements(lines: int, *, with_finding: bool) -> str:
     """`lines` pinned requirements, each with two sha256 hashes, like pip-compile writes;
-    one unpinned line so the check has a finding to print."""
+    with `with_finding`, the last line is unpinned so the check has findings to print."""
     out = []
     for i in range(lines - 1):
         a = hashlib.sha256(f"wheel-{i}".encode()).hexdigest()
         b = hashlib.sha256(f"sdist-{i}".encode()).hexdigest()
         out.append(f"package-{i}==1.{i}.0 --hash=sha256:{a} --hash=sha256:{b}")
-    out.append("requests>=2.31")
+    if with_finding:
+        out.append("requests>=2.31")
+    else:
+        a = hashlib.sha256(b"last").hexdigest()
+        out.append(f"requests==2.32.3 --hash=sha256:{a}")
     return "\n".join(out) + "\n"
 
 
@@ -62,23 +66,27 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        (folder / "requirements.txt").write_text(make_requirements(50), "utf-8")
-        cmd = [*command(), "check", "requirements.txt"]
-        result = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, check=False)
-        print(f"command: {' '.join(cmd)}  (exit {result.returncode})")
-        print(f"output: {result.stdout.strip()}")
         base_wall, base_cpu = measure([sys.executable, "-c", "pass"], folder, args.runs)
-        walls, cpus = measure(cmd, folder, args.runs)
-    ms = [t * 1000 for t in walls]
-    print(
-        f"python -c pass: wall median {statistics.median(base_wall) * 1000:.1f} ms, "
-        f"CPU median {statistics.median(base_cpu) * 1000:.1f} ms"
-    )
-    print(
-        f"aibom check, 50-line requirements file, {args.runs} runs: wall median "
-        f"{statistics.median(ms):.1f} ms (min {min(ms):.1f}, max {max(ms):.1f}); "
-        f"CPU median {statistics.median(cpus) * 1000:.1f} ms"
-    )
+        print(
+            f"python -c pass: wall median {statistics.median(base_wall) * 1000:.1f} ms, "
+            f"CPU median {statistics.median(base_cpu) * 1000:.1f} ms"
+        )
+        for label, with_finding in (("clean", False), ("with findings", True)):
+            (folder / "requirements.txt").write_text(
+                make_requirements(50, with_finding=with_finding), "utf-8"
+            )
+            cmd = [*command(), "check", "requirements.txt"]
+            result = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, check=False)
+            walls, cpus = measure(cmd, folder, args.runs)
+            ms = [t * 1000 for t in walls]
+            print(f"command: {' '.join(cmd)}  (exit {result.returncode})")
+            if result.stdout.strip():
+                print(f"output: {result.stdout.strip()}")
+            print(
+                f"aibom check, 50-line requirements file, {label}, {args.runs} runs: wall "
+                f"median {statistics.median(ms):.1f} ms (min {min(ms):.1f}, max {max(ms):.1f}); "
+                f"CPU median {statistics.median(cpus) * 1000:.1f} ms"
+            )
     try:
         load = os.getloadavg()[0]
         print(f"load average (1 min) {load:.2f} on {os.cpu_count()} CPUs")
