@@ -215,12 +215,16 @@ def _metadata(
         props.append(("cdx:reproducible", "true"))
     inv = result.inventory
     props.append(("aibom:scan:complete", "true" if inv.complete else "false"))
-    indexes = {f"{o.option} {_redact(o.value)}" for o in inv.index_options if "index" in o.option}
+    indexes = {f"{o.option} {_redact(o.value)}" for o in inv.index_options if o.option in _SOURCES}
     props.extend(("aibom:package-index", text) for text in sorted(indexes))
     for error in sorted(inv.errors, key=lambda e: (e.location.path, e.location.line or 0)):
         props.append(("aibom:scan:error", _redact(f"{error.location}: {error.reason}")))
     meta["properties"] = [{"name": k, "value": v} for k, v in props]
     return meta
+
+
+# options that name where packages come from (pip, uv, conda)
+_SOURCES = frozenset({"--index-url", "--extra-index-url", "--find-links", "--channel"})
 
 
 def _timestamp(reproducible: bool) -> str | None:

@@ -188,11 +188,11 @@ def _dependencies(
     order = sorted(range(len(deps)), key=lambda i: _dep_sort_key(deps[i]))
     refs: list[str] = [""] * len(deps)
     constraints = [i for i in order if deps[i].source is SourceKind.CONSTRAINTS]
+    skip = set(constraints)
     # ranges last, so they can join the one component a lock or a direct reference made
-    ranges = [
-        i for i in order if not _exact_version(deps[i]) and not deps[i].url and i not in constraints
-    ]
-    firsts = [i for i in order if i not in set(ranges) and i not in set(constraints)]
+    ranges = [i for i in order if i not in skip and not _exact_version(deps[i]) and not deps[i].url]
+    skip.update(ranges)
+    firsts = [i for i in order if i not in skip]
     url_refs: dict[tuple[str, str], set[str]] = defaultdict(set)
     for i in firsts + ranges:
         dep = deps[i]
@@ -271,13 +271,18 @@ def _dep_sort_key(dep: Dependency) -> tuple[Any, ...]:
 
 def _package_purl(dep: Dependency, version: str | None, url: str | None) -> str:
     if dep.ecosystem == "conda":
-        channel = dict(dep.properties).get("conda:channel") or dict(dep.properties).get("channel")
+        props = dict(dep.properties)
         text = f"pkg:conda/{_purl_part(dep.key)}"
         if version:
             text += f"@{_purl_part(version)}"
-        if channel:
-            text += f"?channel={_purl_part(channel)}"
-        return text
+        # purl qualifiers, in the canonical (sorted) order; a build pattern is not a build
+        qualifiers = [
+            ("build", props.get("conda-build") if version else None),
+            ("channel", props.get("conda-channel")),
+            ("subdir", props.get("conda-subdir")),
+        ]
+        pairs = [f"{k}={_purl_part(v)}" for k, v in qualifiers if v and "*" not in v]
+        return text + ("?" + "&".join(pairs) if pairs else "")
     text = f"pkg:{_purl_part(dep.ecosystem or 'pypi')}/{_purl_part(dep.key)}"
     if version:
         text += f"@{_purl_part(version)}"

@@ -774,3 +774,16 @@ def test_audit_against_the_offline_database_fixture() -> None:
     assert vulns["vuln:MAL-2099-2:acme-stealer@*"]["affects"] == [{"ref": "pkg:pypi/acme-stealer"}]
     assert f"local:{db}" not in json.dumps(doc)
     assert validate_text(json.dumps(doc)) == []
+
+
+def test_conda_fixture_channel_credentials_are_redacted() -> None:
+    result = scan(Config(roots=(PROJECTS / "conda-env",), reproducible=True))
+    for fmt in ("json", "xml"):
+        text = render_bom(result, fmt, "1.6")
+        assert "c0nda-t0ken" not in text
+        assert "ci-bot" not in text
+    doc = json.loads(render_bom(result, "json", "1.6"))
+    assert {
+        "name": "aibom:package-index",
+        "value": "--channel https://***@conda.internal.example.com/ml-private",
+    } in doc["metadata"]["properties"]

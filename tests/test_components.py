@@ -197,11 +197,13 @@ def test_conda_purl_with_channel() -> None:
                 ecosystem="conda",
                 specifier="=1.26.4",
                 version="1.26.4",
-                properties=(("conda:channel", "conda-forge"),),
+                properties=(("conda-channel", "conda-forge"), ("conda-build", "py311h64a7726_0")),
             ),
         )
     )
-    assert [c.purl for c in graph.components] == ["pkg:conda/numpy@1.26.4?channel=conda-forge"]
+    assert [c.purl for c in graph.components] == [
+        "pkg:conda/numpy@1.26.4?build=py311h64a7726_0&channel=conda-forge"
+    ]
 
 
 def test_constraints_narrow_existing_components_and_add_none() -> None:
@@ -565,3 +567,20 @@ def test_path_dependency_joins_the_locked_version_at_the_same_path() -> None:
         Location("pyproject.toml", 10),
         Location("uv.lock", 37),
     ]
+
+
+def test_conda_fixture_environment() -> None:
+    project = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / "conda-env"
+    result = scan(Config(roots=(project,), reproducible=True))
+    comps = by_ref(build_graph(result.inventory))
+    assert sorted(r for r in comps if r.startswith("pkg:conda/")) == [
+        "pkg:conda/libblas@3.9.0?build=20_linux64_openblas&channel=conda-forge&subdir=linux-64",
+        "pkg:conda/numpy@1.26.4?build=py311h64a7726_0",
+        "pkg:conda/pandas?channel=conda-forge",
+        "pkg:conda/pip",
+        "pkg:conda/python",
+        "pkg:conda/pytorch-cuda@12.1?build=ha16c6d3_5",
+        "pkg:conda/pytorch@2.3.1?channel=pytorch",
+        "pkg:conda/scipy",
+    ]
+    assert comps["pkg:pypi/transformers@4.41.2"].occurrences == [Location("environment.yml", 20)]
