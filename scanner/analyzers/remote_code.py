@@ -460,7 +460,11 @@ class _Analysis:
                     what = CALLS.get(".".join(name.split(".")[:2]) + ".*")
             if what == "eval" and call.args and self._has_decoder(call.args[0]):
                 extra = " (of decoded data)"
-            if name in DYNAMIC_IMPORTS and not self._literal_first_arg(call):
+            if (
+                name in DYNAMIC_IMPORTS
+                and not self._literal_first_arg(call)
+                and not _relative_to_literal_package(call)
+            ):
                 what = "dynamic-import"
             if name == "torch.load" and self._weights_only_false(call):
                 what = "deserialize"
@@ -564,6 +568,22 @@ class _Analysis:
             }:
                 return self._literal_path(node.args[0])
         return None
+
+
+def _relative_to_literal_package(call: ast.Call) -> bool:
+    """`import_module(f".{name}", "pkg.models")`: a submodule of a fixed package."""
+    if len(call.args) < 2:
+        return False
+    name, package = call.args[0], call.args[1]
+    if not (isinstance(package, ast.Constant) and isinstance(package.value, str)):
+        return False
+    first = name.values[0] if isinstance(name, ast.JoinedStr) and name.values else name
+    return (
+        isinstance(first, ast.Constant)
+        and isinstance(first.value, str)
+        and first.value.startswith(".")
+        and not first.value.startswith("..")
+    )
 
 
 def _leaves_folder(path: str | None) -> bool:

@@ -299,3 +299,27 @@ def test_callables_bound_to_names_are_resolved() -> None:
         ("remote-code:command", 10, "module level", 'shell.system("id")'),
         ("remote-code:eval", 11, "module level", 'ev("1 + 1")'),
     ]
+
+
+def test_relative_import_inside_a_fixed_package_is_not_dynamic() -> None:
+    assert issues(
+        """
+        import importlib
+        importlib.import_module(f".{name}", "transformers.models")
+        importlib.import_module(f"..{name}", "transformers.models")
+        importlib.import_module(name, "transformers.models")
+        """
+    ) == [
+        (
+            "remote-code:dynamic-import",
+            4,
+            "module level",
+            'importlib.import_module(f"..{name}", "transformers.models")',
+        ),
+        (
+            "remote-code:dynamic-import",
+            5,
+            "module level",
+            'importlib.import_module(name, "transformers.models")',
+        ),
+    ]
