@@ -343,7 +343,15 @@ def _index_url(comp: Component) -> str:
     name = comp.name.strip().lower()
     if comp.ecosystem == "conda":
         return f"https://anaconda.org/anaconda/{_safe_path(name)}"
-    return f"https://pypi.org/simple/{_safe_path(re.sub(r'[-_.]+', '-', name))}/"
+    project = _safe_path(re.sub(r"[-_.]+", "-", name))
+    # the index a lock file names for this package (one only), else PyPI
+    indexes = {v for k, v in comp.multi_properties if k == "aibom:index" and "://" in v}
+    if len(indexes) == 1:
+        index = redact_url(next(iter(indexes)))[0].rstrip("/")
+        candidate = f"{index}/{project}/"
+        if _iri_ok(candidate):
+            return candidate
+    return f"https://pypi.org/simple/{project}/"
 
 
 def _safe_path(text: str) -> str:

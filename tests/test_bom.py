@@ -787,3 +787,27 @@ def test_conda_fixture_channel_credentials_are_redacted() -> None:
         "name": "aibom:package-index",
         "value": "--channel https://***@conda.internal.example.com/ml-private",
     } in doc["metadata"]["properties"]
+
+
+def test_distribution_reference_points_at_the_index_the_lock_names() -> None:
+    inv = Inventory(root="proj")
+    inv.dependencies = [
+        Dependency(
+            "Private_Pkg",
+            Location("uv.lock", 3),
+            SourceKind.UV_LOCK,
+            version="1.0",
+            hashes=(Hash("sha256", H1),),
+            properties=(("aibom:index", f"https://ci:{SECRET}@pkgs.example.com/simple/"),),
+        ),
+    ]
+    doc = json.loads(render_bom(ScanResult(inv, [], Config(reproducible=True)), "json", "1.6"))
+    comp = _component(doc, "pkg:pypi/private-pkg@1.0")
+    assert comp["externalReferences"] == [
+        {
+            "type": "distribution",
+            "url": "https://***@pkgs.example.com/simple/private-pkg/",
+            "hashes": [{"alg": "SHA-256", "content": H1}],
+        }
+    ]
+    assert ("aibom:index", "https://***@pkgs.example.com/simple/") in _props(comp)
