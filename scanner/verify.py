@@ -110,11 +110,18 @@ def _verify_one(
     if pure.is_absolute() or ".." in pure.parts or "\\" in rel or rel.startswith("/"):
         fact("unverifiable", problem="the recorded path leaves the verified folder")
         return
+    if "\x00" in rel or not pure.parts:
+        fact("unverifiable", problem="the recorded path is not a valid file path")
+        return
     path = root.joinpath(*pure.parts)
-    if path.is_dir():
-        return  # a folder component: its files are recorded one by one
-    if not path.exists() and not path.is_symlink():
-        fact("missing", expected=expected or "not recorded")
+    try:
+        if path.is_dir():
+            return  # a folder component: its files are recorded one by one
+        if not path.exists() and not path.is_symlink():
+            fact("missing", expected=expected or "not recorded")
+            return
+    except OSError as exc:  # e.g. a name too long for the file system
+        fact("unverifiable", problem=f"cannot look it up: {exc.strerror or exc}")
         return
     try:
         real = path.resolve(strict=True)

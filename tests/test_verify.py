@@ -151,3 +151,27 @@ def test_xml_aibom_is_verified_too(deployed: tuple[Path, Path], tmp_path: Path) 
     assert verify(xml, root).checked == ["model/tiny.gguf", "model/tiny.safetensors"]
     (root / "model" / "tiny.gguf").write_bytes(b"GGUF")
     assert [f.rule_id for f in verify(xml, root).findings] == ["AIB161"]
+
+
+def test_hostile_recorded_paths_never_crash(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    bom = _handmade_bom(
+        tmp_path,
+        [
+            _file_comp("a", "bad\x00name.bin", "00" * 32),
+            _file_comp("b", "x" * 5000, "00" * 32),
+            _file_comp("c", "C:\\Windows\\evil.dll", "00" * 32),
+            _file_comp("d", ".", "00" * 32),
+        ],
+    )
+    result = verify(bom, root)
+    facts = sorted(
+        (kind, path[:12], dict(args).get("problem", "")[:40]) for kind, path, args in result.facts
+    )
+    assert facts == [
+        ("unverifiable", ".", "the recorded path is not a valid file pa"),
+        ("unverifiable", "C:\\Windows\\e", "the recorded path leaves the verified fo"),
+        ("unverifiable", "bad\x00name.bin", "the recorded path is not a valid file pa"),
+        ("unverifiable", "xxxxxxxxxxxx", "cannot look it up: File name too long"),
+    ]
