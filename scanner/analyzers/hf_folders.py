@@ -355,6 +355,7 @@ def _build(
     known = set(artifacts)
     python_imports: set[str] = set()
     python_files: list[str] = []
+    sibling_roots = _sibling_roots(folder, [f for f in folder.files if f.rel.endswith(".py")])
     for ref in sorted(folder.files, key=lambda f: f.rel):
         if ref.rel in known or _innermost(ref.rel, roots) != folder.rel:
             continue
@@ -369,7 +370,8 @@ def _build(
         hash_into(side, ref.path)
         if local.endswith(".py"):
             python_files.append(local)
-            _python(ref, side, python_imports, out)
+            module = posixpath.splitext(local)[0].replace("/", ".")
+            _python(ref, side, python_imports, out, sibling_roots.get(module, frozenset()))
         new.append(side)
     if python_files:
         facts["python_files"] = python_files
@@ -675,7 +677,43 @@ def _chat_templates(
             )
 
 
-def _python(ref: FileRef, side: Artifact, imports: set[str], out: Collected) -> None:
+def _read_python(ref: FileRef) -> bytes | None:
+    try:
+        with ref.path.open("rb") as fh:
+            return fh.read(remote_code.MAX_SOURCE + 1)
+    except OSError:
+        return None
+
+
+def _sibling_roots(folder: _Folder, py_files: list[FileRef]) -> dict[str, frozenset[str]]:
+    """Functions each module of the folder has called at load time by its siblings
+    (`from .helpers import setup` + `setup()` in `__init__`), to a fixed point."""
+    sources = {}
+    for ref in py_files:
+        source = _read_python(ref)
+        if source is not None:
+            module = posixpath.splitext(folder.local(ref))[0].replace("/", ".")
+            sources[module] = (ref.rel, source)
+    roots: dict[str, set[str]] = {m: set() for m in sources}
+    changed, rounds = True, 0
+    while changed and rounds < 5:
+        changed, rounds = False, rounds + 1
+        for module, (rel, source) in sources.items():
+            result = remote_code.analyze_source(source, rel, frozenset(roots[module]))
+            for target, function in result.load_calls:
+                if target in roots and function not in roots[target]:
+                    roots[target].add(function)
+                    changed = True
+    return {m: frozenset(r) for m, r in roots.items()}
+
+
+def _python(
+    ref: FileRef,
+    side: Artifact,
+    imports: set[str],
+    out: Collected,
+    extra_roots: frozenset[str] = frozenset(),
+) -> None:
     try:
         with ref.path.open("rb") as fh:
             source = fh.read(remote_code.MAX_SOURCE + 1)
@@ -683,7 +721,7 @@ def _python(ref: FileRef, side: Artifact, imports: set[str], out: Collected) -> 
         out.errors.append(ScanError(Location(ref.rel), f"cannot read: {exc.strerror or exc}"))
         side.incomplete.append("cannot read the Python file")
         return
-    result = remote_code.analyze_source(source, ref.rel)
+    result = remote_code.analyze_source(source, ref.rel, extra_roots)
     side.issues.extend(result.issues)
     out.errors.extend(result.errors)  # a file that could not be parsed: AIB901, fail closed
     side.facts["imports"] = result.imports

@@ -235,10 +235,17 @@ class RemoteCodeResult:
     errors: list[ScanError] = field(default_factory=list)
     imports: list[str] = field(default_factory=list)  # top-level modules imported
     incomplete: list[str] = field(default_factory=list)
+    # (sibling module, function or Class.method) this file calls when the model is loaded,
+    # through a relative import (`from .helpers import setup`; `setup()` in `__init__`)
+    load_calls: set[tuple[str, str]] = field(default_factory=set)
 
 
-def analyze_source(source: bytes, rel: str) -> RemoteCodeResult:
-    """Issues found in one Python file shipped with a model (`rel` is its scan path)."""
+def analyze_source(
+    source: bytes, rel: str, extra_roots: frozenset[str] = frozenset()
+) -> RemoteCodeResult:
+    """Issues found in one Python file shipped with a model (`rel` is its scan path).
+    `extra_roots`: functions (`name` or `Class.method`) other files of the folder call at
+    load time, so they run at load time too."""
     result = RemoteCodeResult()
     if len(source) > MAX_SOURCE:
         reason = f"Python file larger than {MAX_SOURCE} bytes: not analysed"
@@ -258,7 +265,7 @@ def analyze_source(source: bytes, rel: str) -> RemoteCodeResult:
         result.incomplete.append(f"{rel}: {reason}")
         return result
     try:
-        _Analysis(tree, source, rel, result).run()
+        _Analysis(tree, source, rel, result, extra_roots).run()
         result.issues.sort(key=lambda i: (i.location.line or 0, i.kind))
     except RecursionError:
         reason = "Python file nested too deeply to analyse"
@@ -268,7 +275,16 @@ def analyze_source(source: bytes, rel: str) -> RemoteCodeResult:
 
 
 class _Analysis:
-    def __init__(self, tree: ast.Module, source: bytes, rel: str, result: RemoteCodeResult):
+    def __init__(
+        self,
+        tree: ast.Module,
+        source: bytes,
+        rel: str,
+        result: RemoteCodeResult,
+        extra_roots: frozenset[str] = frozenset(),
+    ):
+        self.extra_roots = extra_roots
+        self.relative: dict[str, tuple[str, str | None]] = {}  # name -> (module, attribute)
         self.tree = tree
         self.text = source.decode("utf-8", "replace")
         self.rel = rel
@@ -288,6 +304,27 @@ class _Analysis:
             at_load = scope.qualname in reachable
             for call in scope.calls:
                 self._judge(call, scope, at_load)
+                if at_load:
+                    self._note_sibling_call(call)
+
+    def _note_sibling_call(self, call: ast.Call) -> None:
+        func = call.func
+        if isinstance(func, ast.Name) and func.id in self.relative:
+            module, attr = self.relative[func.id]
+            if attr is not None:
+                self.result.load_calls.add((module, attr))
+                self.result.load_calls.add((module, f"{attr}.__init__"))
+        elif (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in self.relative
+        ):
+            module, attr = self.relative[func.value.id]
+            if attr is None:  # `from . import helpers`; helpers.setup()
+                self.result.load_calls.add((module, func.attr))
+                self.result.load_calls.add((module, f"{func.attr}.__init__"))
+            else:  # `from .helpers import Setup`; Setup.run()
+                self.result.load_calls.add((module, f"{attr}.{func.attr}"))
 
     # --- names ----------------------------------------------------------------------
     def _collect_imports(self) -> None:
@@ -302,6 +339,12 @@ class _Analysis:
                         root = alias.name.split(".")[0]
                         self.aliases.setdefault(root, root)
             elif isinstance(node, ast.ImportFrom):
+                if node.level == 1:
+                    for alias in node.names:
+                        if node.module:
+                            self.relative[alias.asname or alias.name] = (node.module, alias.name)
+                        else:
+                            self.relative[alias.asname or alias.name] = (alias.name, None)
                 if node.level or not node.module:
                     continue
                 modules.add(node.module.split(".")[0])
@@ -429,7 +472,9 @@ class _Analysis:
         return None
 
     def _reachable(self) -> set[str]:
-        roots = ["<module>"] + [q for q, s in self.scopes.items() if "<root>" in s.edges]
+        roots = ["<module>"] + [
+            q for q, s in self.scopes.items() if "<root>" in s.edges or q in self.extra_roots
+        ]
         seen: set[str] = set()
         queue = deque(roots)
         while queue:

@@ -397,3 +397,39 @@ def test_yaml_alias_bomb_in_a_model_card(tmp_path: Path) -> None:
     model = by_path(inventory(tmp_path))["m"]
     assert model.licenses == []  # not a string: ignored, and never expanded
     assert "datasets" not in model.facts
+
+
+def test_helpers_called_at_load_from_another_file(tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    write_model(folder, {"model_type": "x", "auto_map": {"AutoModel": "modeling_x.XModel"}})
+    (folder / "modeling_x.py").write_text(
+        "from . import tools\n"
+        "from .helpers import setup, Loader\n\n"
+        "class XModel:\n"
+        "    def __init__(self, config):\n"
+        "        setup()\n"
+        "        Loader.fetch()\n"
+        "        tools.prepare()\n"
+    )
+    (folder / "helpers.py").write_text(
+        "import os, subprocess\n\n"
+        "def setup():\n"
+        '    os.system("id")\n\n'
+        "def unused():\n"
+        '    os.system("x")\n\n'
+        "class Loader:\n"
+        "    @staticmethod\n"
+        "    def fetch():\n"
+        '        subprocess.run(["wget", "x"])\n'
+    )
+    (folder / "tools.py").write_text("import pickle\n\ndef prepare():\n    pickle.loads(b'')\n")
+    arts = by_path(inventory(tmp_path))
+    assert [(i.kind, i.location.line) for i in arts["m/helpers.py"].issues] == [
+        ("remote-code:command", 4),
+        ("remote-code-later:command", 7),
+        ("remote-code:command", 12),
+    ]
+    assert [(i.kind, i.location.line) for i in arts["m/tools.py"].issues] == [
+        ("remote-code:deserialize", 4)
+    ]
+    assert arts["m/modeling_x.py"].issues == []
