@@ -5,6 +5,7 @@ hand-built records for the cases files cannot express alone."""
 from __future__ import annotations
 
 import shutil
+import string
 from pathlib import Path
 
 import pytest
@@ -431,3 +432,98 @@ def test_application_kind_on_a_real_pyproject_skips_build_requirements(tmp_path:
     )
     relocked = scan(Config(roots=(tmp_path / "p",), project_kind="application"))
     assert [f for f in relocked.findings if f.rule_id == "AIB103"] == []
+
+
+def test_checks_survive_arbitrary_records() -> None:
+    """Records as odd as a collector could produce from hostile files: no check raises."""
+    import random
+
+    from aibom.checks import index as index_checks
+    from aibom.checks import pins
+
+    rng = random.Random(1234)
+    texts = ["", "a", "==", "http://", "git+", "@", "#sha256=", "***", "\x00", "é", "../", "C:\\x"]
+    hashes = [Hash("", ""), Hash("SHA256", "AB" * 32), Hash("md5", ""), Hash("sha512", "zz")]
+    sources = [
+        *SourceKind,
+        *[SourceKind.REQUIREMENTS] * 6,
+        SourceKind.PYPROJECT,
+        SourceKind.UV_LOCK,
+    ]
+    deps = []
+    for i in range(1000):
+        deps.append(
+            Dependency(
+                name=rng.choice(texts) + str(i % 7),
+                location=Location(
+                    rng.choice(["requirements.txt", "a/constraints.txt", "uv.lock", "x.in", ""]),
+                    rng.choice([None, 0, 1, 10**9]),
+                ),
+                source=rng.choice(sources),
+                specifier=rng.choice(["", "==1.*", ">=1", "===x", "==1", "~=2.0"]),
+                version=rng.choice([None, None, None, "1", "2", "x.y", ""]),
+                url=rng.choice([*[None] * 12, *texts]),
+                url_kind=rng.choice([None, "vcs", "url", "path"]),
+                vcs_ref=rng.choice([None, "", "v1", C40]),
+                editable=rng.random() < 0.1,
+                hashes=tuple(rng.sample(hashes, rng.randint(0, 3))),
+                marker=rng.choice([None, "python_version < '3'"]),
+                properties=tuple(
+                    rng.sample(
+                        [
+                            ("credentials", "redacted"),
+                            ("aibom:index", "http://x"),
+                            ("aibom:lock:content-hash", "1"),
+                        ],
+                        rng.randint(0, 2),
+                    )
+                ),
+            )
+        )
+    options = [
+        IndexOption(
+            rng.choice(
+                [
+                    "--index-url",
+                    "--extra-index-url",
+                    "--find-links",
+                    "--trusted-host",
+                    "--requirement",
+                    "--constraint",
+                    "--require-hashes",
+                ]
+            ),
+            rng.choice(texts),
+            Location("requirements.txt", 1),
+            rng.choice([True, False]),
+        )
+        for _ in range(50)
+    ]
+    inventory = Inventory(root="does-not-exist", dependencies=deps, index_options=options)
+    config = Config(project_kind="application", require_hashes=True)
+    fired: set[str] = set()
+    for check in (*pins.CHECKS, *index_checks.CHECKS):
+        for finding in check.run(inventory, config):
+            # every finding belongs to its check and fills every field of its message
+            assert finding.rule_id in check.rule_ids
+            rule = get_rule(finding.rule_id)
+            fields = {f for _, f, _, _ in string.Formatter().parse(rule.message) if f}
+            assert fields <= set(finding.arg_dict), (finding.rule_id, fields)
+            fired.add(finding.rule_id)
+    # the odd records still reach the rules they deserve
+    assert {
+        "AIB101",
+        "AIB102",
+        "AIB103",
+        "AIB111",
+        "AIB113",
+        "AIB114",
+        "AIB131",
+        "AIB132",
+        "AIB133",
+        "AIB141",
+        "AIB142",
+        "AIB143",
+        "AIB144",
+        "AIB151",
+    } <= fired
