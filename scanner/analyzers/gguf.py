@@ -472,6 +472,18 @@ def record_facts(artifact: Artifact, parsed: GGUFFile) -> None:
         artifact.licenses.append(meta["general.license"])
     if "name" in facts:
         artifact.properties["aibom:gguf:name"] = facts["name"]
+    for key, fact in (
+        ("general.source.url", "source_url"),
+        ("general.source.repo_url", "source_repo_url"),
+        ("general.repo_url", "repo_url"),
+    ):
+        value = meta.get(key)
+        if isinstance(value, str) and value:
+            facts[fact] = value
+    bases = _base_models(meta)
+    if bases:
+        facts["base_models"] = bases
+        artifact.properties["aibom:base-model"] = ",".join(bases)
     file_type = meta.get("general.file_type")
     if isinstance(file_type, int) and not isinstance(file_type, bool):
         quant = FILE_TYPES.get(file_type, f"file_type {file_type}")
@@ -505,6 +517,23 @@ def record_facts(artifact: Artifact, parsed: GGUFFile) -> None:
     artifact.properties["aibom:tensors"] = str(parsed.tensor_count)
     if parsed.tensor_types:
         artifact.properties["aibom:dtypes"] = ",".join(sorted(parsed.tensor_types))
+
+
+def _base_models(meta: dict[str, Any]) -> list[str]:
+    """`general.base_model.{i}.organization/name` (or repo_url) of a fine-tune or quant."""
+    count = meta.get("general.base_model.count")
+    if not isinstance(count, int) or isinstance(count, bool) or count <= 0:
+        return []
+    found: list[str] = []
+    for i in range(min(count, MAX_ARRAY_ITEMS_KEPT)):
+        org = meta.get(f"general.base_model.{i}.organization")
+        name = meta.get(f"general.base_model.{i}.name")
+        url = meta.get(f"general.base_model.{i}.repo_url")
+        if isinstance(url, str) and url.startswith("https://huggingface.co/"):
+            found.append(url.removeprefix("https://huggingface.co/").strip("/"))
+        elif isinstance(name, str) and name:
+            found.append(f"{org}/{name}" if isinstance(org, str) and org else name)
+    return found
 
 
 # --- chat template (Jinja) checks -------------------------------------------------------

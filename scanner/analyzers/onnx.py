@@ -347,11 +347,13 @@ def analyze_file(file: FileRef, fmt: str, config: Config) -> Collected:
 
 def record_facts(artifact: Artifact, model: OnnxModel) -> None:
     custom: dict[str, list[str]] = {}
+    # ops defined inside the model (FunctionProto) run no outside code
+    local_domains = {domain for domain, _ in model.functions}
     for domain, op in model.op_types:
-        if domain not in STANDARD_DOMAINS:
+        if domain not in STANDARD_DOMAINS and (domain, op) not in model.functions:
             custom.setdefault(domain, []).append(op)
     for domain in model.opsets:
-        if domain not in STANDARD_DOMAINS:
+        if domain not in STANDARD_DOMAINS and domain not in local_domains:
             custom.setdefault(domain, [])
     facts: dict[str, Any] = {
         "ir_version": model.ir_version,

@@ -303,3 +303,24 @@ def test_gguf_v1_uses_32_bit_counts(tmp_path: Path) -> None:
     assert artifact.incomplete == []
     assert (artifact.facts["version"], artifact.facts["architecture"]) == (1, "llama")
     assert artifact.facts["parameters"] == 4
+
+
+def test_base_model_and_source_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "ft.gguf"
+    writer = gguf_lib.GGUFWriter(str(path), "llama")
+    writer.add_base_model_count(2)
+    writer.add_base_model_name(0, "Llama 3.2 1B")
+    writer.add_base_model_organization(0, "Meta Llama")
+    writer.add_base_model_repo_url(0, "https://huggingface.co/meta-llama/Llama-3.2-1B")
+    writer.add_base_model_name(1, "tiny")
+    writer.add_base_model_organization(1, "acme")
+    writer.add_source_url("https://huggingface.co/acme/ft")
+    writer.add_tensor("w", np.ones(4, dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    artifact = run(path)
+    assert artifact.facts["base_models"] == ["meta-llama/Llama-3.2-1B", "acme/tiny"]
+    assert artifact.facts["source_url"] == "https://huggingface.co/acme/ft"
+    assert artifact.properties["aibom:base-model"] == "meta-llama/Llama-3.2-1B,acme/tiny"

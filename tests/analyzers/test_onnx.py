@@ -240,3 +240,37 @@ def test_truncated_fixture_and_empty_file(tmp_path: Path) -> None:
     (tmp_path / "empty.onnx").write_bytes(b"")
     empty = run(tmp_path / "empty.onnx")
     assert empty.incomplete == ["empty file"]
+
+
+def test_model_local_functions_are_not_custom_ops(tmp_path: Path) -> None:
+    function = helper.make_function(
+        "local.fns",
+        "Double",
+        ["a"],
+        ["b"],
+        [helper.make_node("Add", ["a", "a"], ["b"])],
+        [helper.make_opsetid("", 17)],
+    )
+    graph = helper.make_graph(
+        [
+            helper.make_node("Double", ["x"], ["y"], domain="local.fns"),
+            helper.make_node("Gelu2", ["y"], ["z"], domain="com.vendor"),
+        ],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1])],
+    )
+    model = helper.make_model(
+        graph,
+        functions=[function],
+        opset_imports=[
+            helper.make_opsetid("", 17),
+            helper.make_opsetid("local.fns", 1),
+            helper.make_opsetid("com.vendor", 1),
+        ],
+    )
+    onnx.save_model(model, tmp_path / "f.onnx")
+    artifact = run(tmp_path / "f.onnx")
+    assert artifact.facts["functions"] == ["local.fns:Double"]
+    assert artifact.facts["custom_domains"] == {"com.vendor": ["Gelu2"]}
+    assert artifact.facts["op_types"] == ["Add", "Double", "Gelu2"]
