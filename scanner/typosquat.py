@@ -23,8 +23,10 @@ Method, after PEP 503 normalisation of the candidate:
 
 False alarms are held down by popularity: a candidate is flagged only against a target ranked
 within a limit that depends on how weak the evidence is (`TARGET_RANK_LIMITS`), short names
-need stronger evidence (only swaps and look-alike characters, against the top 1,000), and a
-digit-only change at the end of a name (`pyside2`/`pyside6`) is treated as a version, not a typo.
+need stronger evidence (under five letters only swaps and look-alike characters against the
+top 1,000; five letters, one-letter edits against the top 500), a typo of a placeholder is judged
+by the rank of the package it stands for, and a digit-only change at the end of a name
+(`pyside2`/`pyside6`) is treated as a version, not a typo.
 The figures behind these limits are in docs/typosquats.md and tests/test_typosquat_quality.py.
 """
 
@@ -70,16 +72,19 @@ TARGET_RANK_LIMITS: dict[str, int] = {
     "separator": 15000,
     "order": 15000,
     "prefix": 5000,
-    "missing": 5000,
-    "added": 5000,
-    "doubled": 5000,
-    "changed": 3000,
+    "missing": 3000,
+    "added": 3000,
+    "doubled": 3000,
+    "changed": 1000,
     "affix": 1000,
     "distance2": 1000,
 }
 SHORT_NAME = 5  # names shorter than this need stronger evidence
 SHORT_KINDS = frozenset({"homoglyph", "swap"})
 SHORT_TARGET_RANK = 1000
+SHORT_EDIT_NAME = 6  # names shorter than this: one-letter edits only against the top 500
+SHORT_EDIT_RANK = 500
+SHORT_EDIT_KINDS = frozenset({"changed", "added", "missing", "doubled"})
 DISTANCE2_MIN_LENGTH = 7  # the target at least this long for distance 2 (the candidate 8),
 # and both start with the same two letters
 AFFIX_MIN_CORE = 4  # the popular name inside an affixed candidate is at least this long
@@ -272,7 +277,10 @@ class TyposquatIndex:
         best: tuple[int, int, str, str, str] | None = None  # (tier, rank, target, kind, reason)
         for target, kind, reason in evidence:
             rank = self.popular[target]
-            if not self._admissible(cand, target, rank, kind):
+            # a placeholder draws the typos of the package it stands for: judge by that one
+            holder = self.placeholders.get(target)
+            effective = min(rank, self.popular.get(holder[0], rank)) if holder else rank
+            if not self._admissible(cand, target, effective, kind):
                 continue
             key = (KIND_TIERS[kind], rank, target, kind, reason)
             if best is None or key < best:
@@ -284,6 +292,8 @@ class TyposquatIndex:
             return False
         if min(len(cand), len(target)) < SHORT_NAME:
             return kind in SHORT_KINDS and rank <= SHORT_TARGET_RANK
+        if kind in SHORT_EDIT_KINDS and len(cand) < SHORT_EDIT_NAME and rank > SHORT_EDIT_RANK:
+            return False
         return not (
             kind in ("changed", "added", "missing", "distance2") and _version_like(cand, target)
         )
@@ -402,7 +412,8 @@ def _one_edit(cand: str, target: str) -> tuple[str, str] | None:
             i = diff[0]
             a, b = cand[i], target[i]
             if a == "-" or b == "-":
-                return "separator", "separators changed"
+                # a letter in place of a separator changes the words: a weak, "changed" edit
+                return "changed", f"a separator changed ('{a}' for '{b}')"
             near = ", a neighbouring key" if _neighbours(a, b) else ""
             return "changed", f"one letter changed ('{a}' for '{b}'{near})"
         if len(diff) == 2 and diff[1] == diff[0] + 1:

@@ -51,6 +51,15 @@ def _why(name: str) -> tuple[str, str | None, int | None, str] | None:
             ("changed", "requests", 6, "one letter changed ('a' for 's', a neighbouring key)"),
         ),
         ("coloroma", ("changed", "colorama", 81, "one letter changed ('o' for 'a')")),
+        ("numoy", ("changed", "numpy", 20, "one letter changed ('o' for 'p', a neighbouring key)")),
+        ("sklearns", ("added", "sklearn", 3339, "one letter added ('s')")),
+        ("tensor-flow", ("separator", "tensorflow", 908, "separators added or removed")),
+        ("boto-3", ("separator", "boto3", 1, "separators added or removed")),
+        ("request-s", ("separator", "requests", 6, "separators added or removed")),
+        (
+            "typingxextensions",
+            ("changed", "typing-extensions", 7, "a separator changed ('x' for '-')"),
+        ),
         ("r3quests", ("homoglyph", "requests", 6, "look-alike characters ('3' for 'e')")),
         ("pi11ow", ("homoglyph", "pillow", 78, "look-alike characters ('1' for 'l')")),
         ("jeIlyfish", ("homoglyph", "jellyfish", 1240, "look-alike characters ('i' for 'l')")),
@@ -116,6 +125,10 @@ def test_a_typo_of_a_placeholder_names_the_real_package_too() -> None:
         "trch",  # short deletion of torch
         "pyside7",  # version digits after a popular name's version digits
         "fairseqn",  # fairseq ranks 12,176: not popular enough for a one-letter change
+        "pastee",  # pastel ranks 1,813: a changed letter needs a top-1,000 target
+        "pydyn",  # five letters: one-letter edits need a top-500 target (pydyf ranks 902)
+        "taolib",  # a letter in place of a separator is a changed letter (ta-lib ranks 4,984)
+        "google-cloud-ids",  # one short word of a family replaced, not a typo of -kms
         "requestsdev",
         "my-internal-tool",
         "",
