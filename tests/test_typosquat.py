@@ -344,3 +344,17 @@ def test_scan_reports_typosquats_from_a_requirements_file(tmp_path: Path) -> Non
         ("AIB301", "requirements.txt", 2, "reqeusts"),
         ("AIB302", "requirements.txt", 3, "colourama"),
     ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "a" * 100_000,
+        "requests" + "-x" * 50_000,
+        "-".join(["py"] * 20_000),
+        "r\u0435" * 30_000,
+        "\x00\x01requests\xff",
+    ],
+)
+def test_hostile_names_get_an_answer_not_a_crash(name: str) -> None:
+    assert check_name(name) is None
