@@ -3,7 +3,8 @@
 Each file is classified by name (`aibom.sources.classify`); a dependency file (requirements,
 constraints, `pyproject.toml`, lock files) goes through its collector and the pins-and-hashes
 checks (rule group `pins`) plus scan errors (`scan`); with `--models`, a model file is
-sniffed by content and goes through its analyzer and the model checks. Files of any other
+sniffed by content and goes through its analyzer and the model checks (every rule group
+but pins, index, vulns, typosquat and code: pickle, formats, scan...). Files of any other
 kind are ignored (pre-commit's `files:` pattern decides what is passed).
 
 Output: one line per finding, `file:line: RULE-ID message` (`file: RULE-ID message` when the
@@ -49,7 +50,8 @@ DEPENDENCY_KINDS = frozenset(
     }
 )
 DEPENDENCY_GROUPS = frozenset({"pins", "scan"})
-MODEL_GROUPS = frozenset({"models", "formats", "artifacts", "scan"})
+# the model hook runs every rule group except those about dependencies, code and services
+NOT_MODEL_GROUPS = frozenset({"pins", "index", "vulns", "typosquat", "code"})
 
 
 def run_check(files: tuple[Path, ...], config_file: Path | None, *, models: bool = False) -> int:
@@ -108,7 +110,7 @@ def check_files(
         elif models and kind is None:
             collected = _analyze_model(ref, config)
             if collected is not None:
-                groups |= MODEL_GROUPS
+                groups |= _model_groups()
                 inventory.add(collected)
         inventory.files_scanned += 1
     if not groups:
@@ -156,6 +158,12 @@ def _shown(path: Path) -> str:
     """The path as pre-commit gives it (relative to the repository root), POSIX style."""
     text = path.as_posix()
     return text[2:] if text.startswith("./") else text
+
+
+def _model_groups() -> set[str]:
+    from .rules import all_rules
+
+    return {r.group for r in all_rules().values()} - NOT_MODEL_GROUPS
 
 
 def _rule_ids(groups: set[str]) -> set[str]:

@@ -135,29 +135,39 @@ def test_hook_does_not_import_heavy_libraries(tmp_path: Path) -> None:
 
 
 FORMATS = Path(__file__).resolve().parent.parent / "fixtures" / "models" / "formats"
+MALICIOUS = FORMATS.parent / "malicious"
 
 
 def test_models_flag_checks_model_files_like_the_full_scan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from aibom.hook import NOT_MODEL_GROUPS
+
     names = ["bad_json.safetensors", "lambda.keras", "tiny.safetensors", "tiny.gguf"]
     for name in names:
         shutil.copy(FORMATS / name, tmp_path / name)
+    shutil.copy(MALICIOUS / "builtin2_eval.pkl", tmp_path / "builtin2_eval.pkl")
+    names.append("builtin2_eval.pkl")
     monkeypatch.chdir(tmp_path)
     paths = [Path(n) for n in names]
     # without --models, model files are not this hook's business
     assert check_files(paths, Config()) == ([], [])
     findings, _ = check_files(paths, Config(), models=True)
-    lines = [format_line(f) for f in findings]
-    assert [line.split(": ")[0] + " " + line.split(": ", 1)[1].split(" ")[0] for line in lines] == [
-        "bad_json.safetensors AIB220",
-        "bad_json.safetensors AIB902",
-        "lambda.keras (config.json) AIB235",
+    assert [format_line(f) for f in findings] == [
+        "bad_json.safetensors: AIB220 safetensors header is malformed: header is not valid "
+        "JSON (Expecting ',' delimiter at char 59)",
+        "bad_json.safetensors: AIB902 could not be fully analysed (malformed safetensors "
+        "header: header is not valid JSON (Expecting ',' delimiter at char 59)); treated as "
+        "unsafe",
+        "builtin2_eval.pkl: AIB201 unpickling imports builtins.eval (called) — this file runs "
+        "code when loaded",
+        "builtin2_eval.pkl: AIB205 pickle-based weights (pickle); prefer safetensors",
+        "lambda.keras (config.json): AIB235 Lambda layer double holds Python code that runs "
+        "when the model is loaded",
     ]
     groups = {r.id: r.group for r in all_rules().values()}
     result = scan(Config(roots=(Path("."),)))
-    model_groups = {"models", "formats", "artifacts", "scan"}
-    assert findings == [f for f in result.findings if groups[f.rule_id] in model_groups]
+    assert findings == [f for f in result.findings if groups[f.rule_id] not in NOT_MODEL_GROUPS]
 
 
 def test_hook_equals_full_scan_on_a_project_with_includes(
