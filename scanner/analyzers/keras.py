@@ -20,6 +20,7 @@ weights; without h5py the file is reported as not analysed.
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -184,6 +185,9 @@ def _check_links(artifact: Artifact, h5: Any, h5py: Any) -> None:
     loc = Location(artifact.path)
     stack: list[tuple[str, Any]] = [("", h5)]
     seen = 0
+    visited: set[Any] = {h5.id}
+    parameters = 0
+    dtypes: set[str] = set()
     while stack:
         prefix, group = stack.pop()
         for name in list(group.keys()):
@@ -207,8 +211,17 @@ def _check_links(artifact: Artifact, h5: Any, h5py: Any) -> None:
                 continue
             obj = group.get(name)
             if isinstance(obj, h5py.Group):
-                stack.append((full, obj))
-            elif isinstance(obj, h5py.Dataset) and obj.external:
+                if obj.id not in visited:  # hard links can make cycles
+                    visited.add(obj.id)
+                    stack.append((full, obj))
+                continue
+            if not isinstance(obj, h5py.Dataset) or obj.id in visited:
+                continue
+            visited.add(obj.id)
+            if obj.shape is not None:
+                parameters += math.prod(obj.shape)
+                dtypes.add(str(obj.dtype))
+            if obj.external:
                 files = ", ".join(sorted({str(entry[0]) for entry in obj.external}))
                 detail = f"{full} stores its data in {files}"
                 artifact.issues.append(
@@ -216,6 +229,11 @@ def _check_links(artifact: Artifact, h5: Any, h5py: Any) -> None:
                         "hdf5:external-link", detail, loc, (("what", "HDF5 external storage"),)
                     )
                 )
+    artifact.facts["parameters"] = parameters
+    artifact.facts["dtypes"] = sorted(dtypes)
+    artifact.properties["cdx:ai-ml:model:parameter:count"] = str(parameters)
+    if dtypes:
+        artifact.properties["aibom:dtypes"] = ",".join(sorted(dtypes))
 
 
 def _text(value: Any) -> str | None:

@@ -214,10 +214,17 @@ def test_h5_models() -> None:
         "keras_version": "3.15.1",
         "backend": "jax",
         "hdf5_model": True,
+        "parameters": 15,
+        "dtypes": ["float32"],
         "model_class": "Sequential",
         "layers": 2,
         "layer_classes": ["Dense", "InputLayer"],
         "lambda_layers": [],
+    }
+    assert dense.properties == {
+        "aibom:keras:version": "3.15.1",
+        "cdx:ai-ml:model:parameter:count": "15",
+        "aibom:dtypes": "float32",
     }
     assert dense.issues == []
     assert dense.incomplete == []
@@ -240,7 +247,7 @@ def test_plain_hdf5_data_and_external_links(tmp_path: Path) -> None:
         f["grp/ext"] = h5py.ExternalLink("/etc/other.h5", "/secret")
     artifact = h5(path)
     assert artifact.kind is ComponentKind.DATA
-    assert artifact.facts == {"hdf5_model": False}
+    assert artifact.facts == {"hdf5_model": False, "parameters": 4, "dtypes": ["int64"]}
     assert [(i.kind, i.detail, i.arg_dict) for i in artifact.issues] == [
         (
             "hdf5:external-link",
@@ -267,3 +274,14 @@ def test_truncated_h5(tmp_path: Path) -> None:
     artifact = h5(path)
     assert len(artifact.incomplete) == 1
     assert artifact.incomplete[0].startswith("cannot read the HDF5 file:")
+
+
+def test_hdf5_hard_link_cycle_terminates(tmp_path: Path) -> None:
+    path = tmp_path / "loop.h5"
+    with h5py.File(path, "w") as f:
+        group = f.create_group("a")
+        group["w"] = np.ones(3)
+        group["again"] = f["a"]  # a hard link to its own parent
+    artifact = h5(path)
+    assert artifact.incomplete == []
+    assert artifact.facts["parameters"] == 3
