@@ -67,7 +67,7 @@ def repo(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     env.pop("GIT_DIR", None)
     env.pop("GIT_INDEX_FILE", None)
     assert _git(work, env, "init", "-q", "-b", "main").returncode == 0
-    config = {"repos": [{"repo": "local", "hooks": [_hook("aibom-pins")]}]}
+    config = {"repos": [{"repo": "local", "hooks": [_hook("aibom-pins"), _hook("aibom-models")]}]}
     (work / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config), "utf-8")
     done = subprocess.run(
         ["pre-commit", "install"], cwd=work, env=env, capture_output=True, text=True, check=False
@@ -153,3 +153,23 @@ def test_files_pattern_selects_dependency_files_only() -> None:
         "Pipfile.lock",
         "pdm.lock",
     ]
+
+
+def test_models_hook_blocks_a_malicious_pickle_and_passes_safetensors(
+    repo: tuple[Path, dict[str, str]],
+) -> None:
+    work, env = repo
+    models = REPO / "fixtures" / "models"
+    shutil.copy(models / "formats" / "tiny.safetensors", work / "tiny.safetensors")
+    _git(work, env, "add", "tiny.safetensors")
+    passed = _git(work, env, "commit", "-m", "weights")
+    assert passed.returncode == 0, passed.stdout
+    assert "aibom model files" in passed.stdout and "Passed" in passed.stdout
+    shutil.copy(models / "malicious" / "builtin2_eval.pkl", work / "model.pkl")
+    _git(work, env, "add", "model.pkl")
+    blocked = _git(work, env, "commit", "-m", "pickle")
+    assert blocked.returncode == 1
+    assert (
+        "model.pkl: AIB201 unpickling imports builtins.eval (called) — this file runs code "
+        "when loaded"
+    ) in blocked.stdout
