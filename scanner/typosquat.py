@@ -472,21 +472,33 @@ def _within2(a: str, b: str) -> bool:
     while end < limit - start and a[-1 - end] == b[-1 - end]:
         end += 1
     a, b = a[start : len(a) - end], b[start : len(b) - end]
-    return _osa(a, b) == 2
+    return _osa(a, b, limit=2) == 2
 
 
-def _osa(a: str, b: str) -> int:
-    """Optimal string alignment distance (Levenshtein plus adjacent transpositions)."""
+def _osa(a: str, b: str, limit: int | None = None) -> int:
+    """Optimal string alignment distance (Levenshtein plus adjacent transpositions). With
+    `limit`, only a band of that width around the diagonal is computed and any distance above
+    it is returned as `limit + 1` (early exit once a whole row exceeds it)."""
     la, lb = len(a), len(b)
+    band = max(la, lb) if limit is None else limit
+    if abs(la - lb) > band:
+        return band + 1
+    big = band + 1
     prev2: list[int] = []
-    prev = list(range(lb + 1))
+    prev = [j if j <= band else big for j in range(lb + 1)]
     for i in range(1, la + 1):
-        cur = [i] + [0] * lb
-        for j in range(1, lb + 1):
+        cur = [big] * (lb + 1)
+        if i <= band:
+            cur[0] = i
+        lo, hi = max(1, i - band), min(lb, i + band)
+        for j in range(lo, hi + 1):
             cost = 0 if a[i - 1] == b[j - 1] else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            value = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
             if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
+                value = min(value, prev2[j - 2] + 1)
+            cur[j] = value if value <= band else big
+        if limit is not None and min(cur[max(0, lo - 1) : hi + 1]) > band:
+            return big
         prev2, prev = prev, cur
     return prev[lb]
 

@@ -358,3 +358,21 @@ def test_scan_reports_typosquats_from_a_requirements_file(tmp_path: Path) -> Non
 )
 def test_hostile_names_get_an_answer_not_a_crash(name: str) -> None:
     assert check_name(name) is None
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "full", "banded"),
+    [
+        ("requests", "reqeusts", 1, 1),
+        ("colouramas", "colorama", 2, 2),
+        ("botoceor", "botocore", 2, 2),
+        ("abcdef", "fedcba", 5, 3),
+        ("", "abc", 3, 3),
+        ("same", "same", 0, 0),
+    ],
+)
+def test_osa_distance_full_and_banded(a: str, b: str, full: int, banded: int) -> None:
+    from aibom.typosquat import _osa
+
+    assert _osa(a, b) == full
+    assert _osa(a, b, limit=2) == banded
