@@ -282,11 +282,13 @@ def parse_page(body: Any, page: Page) -> str | None:
         hashes = raw["hashes"] if isinstance(raw.get("hashes"), dict) else {}
         uploaded = raw.get("upload-time") if isinstance(raw.get("upload-time"), str) else None
         yanked = raw.get("yanked", False)
+        requires_python = raw.get("requires-python")
         entry = {
             "filename": filename,
             "hashes": {str(k).lower(): str(v).lower() for k, v in hashes.items()},
             "yanked": yanked if isinstance(yanked, (bool, str)) else bool(yanked),
             "upload_time": uploaded,
+            "requires_python": requires_python if isinstance(requires_python, str) else None,
         }
         page.versions.setdefault(version, []).append(entry)
         if uploaded:

@@ -10,8 +10,8 @@ every file of the pinned release, in pip-tools' layout (network; what `pip-compi
 - A requirement pinned `==X` / `===X` gets the hashes of every file the index publishes for
   X (sorted, sha256; sha384/sha512 only where the index gives no sha256).
 - An unpinned requirement is pinned to the newest final release that satisfies its
-  specifier and is not yanked (a pre-release only when the specifier names one), and the
-  choice is printed. Its own dependencies are not resolved or added: for a complete,
+  specifier, is not yanked and has a file whose `requires-python` admits the running Python
+  (a pre-release only when the specifier names one), and the choice is printed. Its own dependencies are not resolved or added: for a complete,
   consistent set use `pip-compile --generate-hashes` or `uv pip compile --generate-hashes`.
 - Lines that already carry hashes keep them only if the index publishes every one of them:
   a hash the index does not know (a private build, or tampering) is reported and the line is
@@ -197,9 +197,26 @@ def _choose(dep: Dependency, versions: dict[str, list[dict[str, Any]]]) -> str |
             continue
         if all(f["yanked"] is not False for f in files):
             continue
+        if not any(_supports_this_python(f.get("requires_python")) for f in files):
+            continue
         if spec.contains(version, prereleases=spec.prereleases):
             candidates.append((version, text))
     return max(candidates)[1] if candidates else None
+
+
+def _supports_this_python(requires_python: str | None) -> bool:
+    """Whether a file's `requires-python` admits the running interpreter (what pip-compile
+    resolves for); a missing or unreadable value admits it."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    if not requires_python:
+        return True
+    try:
+        spec = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        return True
+    current = ".".join(str(part) for part in sys.version_info[:3])
+    return spec.contains(current, prereleases=True)
 
 
 def _files_matching(

@@ -163,3 +163,16 @@ def test_the_files_own_index_is_used_and_credentials_are_refused(
     req.write_text("--index-url https://u:p@mirror.example/simple\nsix==1.17.0\n", "utf-8")
     assert run_pin((req,), None, True, transport=_handler([]), config=config) == 1
     assert "holds credentials that aibom does not read" in capsys.readouterr().err
+
+
+def test_choice_respects_requires_python_of_the_running_interpreter(
+    tmp_path: Path, config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    req = tmp_path / "requirements.txt"
+    req.write_text("urllib3>=2\n", "utf-8")
+    monkeypatch.setattr(sys, "version_info", (3, 8, 18, "final", 0))
+    assert run_pin((req,), None, False, transport=_handler([]), config=config) == 0
+    # urllib3 2.3.0 dropped Python 3.8 (requires-python >=3.9): 2.2.3 is the newest for 3.8
+    assert req.read_text("utf-8").splitlines()[0] == "urllib3==2.2.3 \\"

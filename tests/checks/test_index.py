@@ -368,12 +368,19 @@ def test_malformed_pages_are_errors_and_odd_entries_are_skipped() -> None:
     assert page.project_status == "quarantined"
     assert page.versions == {
         "1.0": [
-            {"filename": "x-1.0.tar.gz", "hashes": {}, "yanked": True, "upload_time": None},
+            {
+                "filename": "x-1.0.tar.gz",
+                "hashes": {},
+                "yanked": True,
+                "upload_time": None,
+                "requires_python": None,
+            },
             {
                 "filename": "x-1.0-py3-none-any.whl",
                 "hashes": {"sha256": "ab"},
                 "yanked": False,
                 "upload_time": None,
+                "requires_python": None,
             },
         ]
     }
