@@ -92,7 +92,9 @@ def looks_like_legacy_pickle(head: bytes) -> bool:
 
 
 # A protocol 0/1 pickle that starts by importing something: `cmodule\nname\n`, `(imodule\n..`
-_PROTO0_IMPORT = re.compile(rb"^\(?[ci][A-Za-z_][\w.]{0,200}\n[A-Za-z_][\w.]{0,200}\n")
+PROTO0_IMPORT = re.compile(
+    rb"^\(?[ci][A-Za-z_][\w.]{0,200}\n[A-Za-z_][\w.]{0,200}\n[()}\]pqSVUXNR.\x85\x94cKJIgh]"
+)
 
 
 def sniff(path: Path, head: bytes | None = None, size: int | None = None) -> str | None:
@@ -117,7 +119,7 @@ def sniff_bytes(head: bytes, name: str, size: int) -> str | None:
             if fmt == "lzma" and not _plausible_lzma(head, path):
                 continue
             return fmt
-    if looks_like_pickle(head) or _PROTO0_IMPORT.match(head):
+    if looks_like_pickle(head) or PROTO0_IMPORT.match(head):
         return "pickle"
     if looks_like_safetensors(head, size):
         return "safetensors"

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..config import Config
 from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, Location
-from ..sniff import sniff_bytes
+from ..sniff import PROTO0_IMPORT, looks_like_pickle, sniff_bytes
 from ..walk import FileRef
 from . import zipread
 from .numpy_files import NpyError, analyze_npy_blob, record_npy
@@ -75,11 +75,16 @@ def analyze_blob(
 ) -> str | None:
     """Sniff a blob by content and analyse it; returns the format found (None: plain data)."""
     head = blob.head(512)
-    fmt = sniff_bytes(head, name, blob.size)
     if torch_data:
-        # PyTorch reads data/N as raw storage bytes and never opens it as anything else:
-        # only a pickle hidden there (one that imports something) is worth reporting.
+        # PyTorch reads data/N as raw storage bytes and never unpickles or opens it: only a
+        # pickle plainly hidden there (PROTO or an import first) is worth reporting.
+        if not (looks_like_pickle(head) or PROTO0_IMPORT.match(head)):
+            return None
         fmt = None
+    else:
+        fmt = sniff_bytes(head, name, blob.size)
+        if fmt == "pickle" and not looks_like_pickle(head):
+            fmt = None  # protocol 0/1 without PROTO: judged by the speculative scan below
     if fmt in ("zip", "tar") or fmt in _COMPRESSED:
         if depth >= ctx.config.max_archive_depth:
             _incomplete(
@@ -113,7 +118,10 @@ def analyze_blob(
         plausible = all(
             _IDENT.match(i.module) and _IDENT.match(i.name) for i in result.scan.all_imports()
         )
-        if (result.scan.imports or result.scan.nested) and plausible:
+        # text that happens to start like `cname\nname\n` is not a pickle: require a
+        # finished stream or a call, which a payload needs anyway
+        acted = result.scan.pickles > 0 or any(i.called for i in result.scan.all_imports())
+        if (result.scan.imports or result.scan.nested) and plausible and acted:
             if spec.end < blob.end and result.scan.incomplete:
                 result.scan.incomplete.append("only the first 4 MiB were scanned")
             record_pickle(ctx.artifact, result, member)

@@ -157,10 +157,11 @@ class _Bytes:
 
 
 class _Global:
-    __slots__ = ("index",)
+    __slots__ = ("index", "qual")
 
-    def __init__(self, index: int) -> None:
+    def __init__(self, index: int, qual: str) -> None:
         self.index = index
+        self.qual = qual
 
 
 _LIST = _Obj("list")
@@ -221,11 +222,13 @@ class _Machine:
         # [module, name, opcode, offset, called]
         self.records: list[list[Any]] = []
         self.ext: dict[int, tuple[str, str]] = {}
+        self.saw_bytes = False  # any byte string pushed (only then can a call get a pickle)
+        self.legacy_aware = False  # stop after five pickles when the first is torch's magic
 
     # -- helpers -------------------------------------------------------------------------
     def _import(self, module: str, name: str, opcode: str, offset: int) -> _Global:
         self.records.append([module, name, opcode, offset, False])
-        return _Global(len(self.records) - 1)
+        return _Global(len(self.records) - 1, f"{module}.{name}")
 
     def _called(self, value: Any) -> None:
         if isinstance(value, _Global):
@@ -233,8 +236,7 @@ class _Machine:
 
     def _qualname(self, value: Any) -> str:
         if isinstance(value, _Global):
-            rec = self.records[value.index]
-            return f"{rec[0]}.{rec[1]}"
+            return value.qual
         return ""
 
     def _readline(self, pos: int) -> tuple[bytes, int]:
@@ -258,8 +260,8 @@ class _Machine:
 
     # -- nested pickles ----------------------------------------------------------------------
     def _check_nested(self, func: Any, args: Any, offset: int) -> None:
-        if isinstance(args, tuple) and not any(isinstance(v, (_Bytes, bytes, tuple)) for v in args):
-            return  # nothing that could be a pickle (the common case)
+        if not self.saw_bytes:
+            return  # no byte string in this buffer yet: nothing that could be a pickle
         via = self._qualname(func)
         loads_like = via in LOADS_LIKE
         for value in _flatten(args):
@@ -322,11 +324,8 @@ class _Machine:
                 try:
                     pos = self._stream(pos)
                 except PickleError as err:
-                    if not first and len(self.records) == before and err.offset <= pos + 1:
-                        # bytes after the last pickle that are not a pickle
-                        res.trailing = self.end - res.end_offset
-                        break
                     if not first and len(self.records) == before:
+                        # bytes after the last pickle that are not a pickle
                         res.trailing = self.end - res.end_offset
                         break
                     res.incomplete.append(f"{err.reason} at byte {err.offset - self.start}")
@@ -334,6 +333,13 @@ class _Machine:
                     break
                 res.pickles += 1
                 res.end_offset = pos
+                if (
+                    self.legacy_aware
+                    and res.pickles == 5
+                    and res.results[0] == LEGACY_TORCH_MAGIC
+                    and type(res.results[0]) is int
+                ):
+                    break  # legacy PyTorch: raw storages follow the five pickles
             else:
                 if pos < self.end:
                     res.incomplete.append(
@@ -509,6 +515,7 @@ class _Machine:
                 pos += 1
                 self._need(pos, n)
                 push(_Bytes(pos, pos + n))
+                self.saw_bytes = True
                 pos += n
             elif op == 0x42:  # BINBYTES
                 self._need(pos, 4)
@@ -516,6 +523,7 @@ class _Machine:
                 pos += 4
                 self._need(pos, n)
                 push(_Bytes(pos, pos + n))
+                self.saw_bytes = True
                 pos += n
             elif op == 0x8E or op == 0x96:  # BINBYTES8, BYTEARRAY8
                 self._need(pos, 8)
@@ -523,6 +531,7 @@ class _Machine:
                 pos += 8
                 self._need(pos, n)
                 push(_Bytes(pos, pos + n))
+                self.saw_bytes = True
                 pos += n
             # -- numbers and constants --
             elif op == 0x4B:  # BININT1
@@ -703,7 +712,10 @@ class _Machine:
                 self._note_extension(func, args)
                 stack[-1] = _Call(func, args)
                 if self._qualname(func) == "_codecs.encode":
-                    stack[-1] = _encoded(args, self.limits.max_nested_bytes) or stack[-1]
+                    encoded = _encoded(args, self.limits.max_nested_bytes)
+                    if encoded is not None:
+                        stack[-1] = encoded
+                        self.saw_bytes = True
             elif op == 0x62:  # BUILD
                 need_stack(2, at)
                 state = pop()
@@ -966,6 +978,7 @@ def scan_pickle(
     end: int | None = None,
     single: bool = False,
     max_streams: int | None = None,
+    legacy_aware: bool = False,
 ) -> PickleScan:
     """Scan `data[start:end]` (bytes, bytearray or mmap) as a stream of pickles.
 
@@ -984,6 +997,7 @@ def scan_pickle(
             limits.max_string,
         )
     machine = _Machine(data, start, stop, member, limits, 0)
+    machine.legacy_aware = legacy_aware
     result = machine.run_single() if single else machine.run()
     # with a stream limit, the container decides what the bytes after the last pickle are
     limited = max_streams is not None or single

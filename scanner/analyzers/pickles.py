@@ -18,6 +18,8 @@ from typing import Any
 from ..config import Config
 from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, Location, PickleImport
 from ..walk import FileRef
+from ..sniff import MODEL_EXTENSIONS, looks_like_pickle
+from . import unknown
 from .hashing import BLOCK_SIZE
 from .pickle_vm import LEGACY_TORCH_MAGIC, Buffer, Limits, PickleScan, scan_pickle
 
@@ -76,18 +78,14 @@ def analyze_pickle_blob(
 ) -> PickleResult:
     """Scan a pickle-bearing blob: legacy PyTorch (5 pickles, then data) or a pickle stream."""
     lim = limits or Limits()
-    first = scan_pickle(
-        blob.buf, start=blob.start, end=blob.end, member=member, single=True, limits=lim
+    scan = scan_pickle(
+        blob.buf, start=blob.start, end=blob.end, member=member, limits=lim, legacy_aware=True
     )
-    if first.results and first.results[0] == LEGACY_TORCH_MAGIC and not first.incomplete:
-        scan = scan_pickle(
-            blob.buf, start=blob.start, end=blob.end, member=member, limits=lim, max_streams=5
-        )
+    if scan.results and scan.results[0] == LEGACY_TORCH_MAGIC and type(scan.results[0]) is int:
         if scan.pickles < 5 and not scan.incomplete:
             scan.incomplete.append(f"legacy PyTorch checkpoint has {scan.pickles} of its 5 pickles")
         scan.trailing = 0  # storages follow
         return PickleResult("pytorch-legacy", scan, scan.end_offset - blob.start)
-    scan = scan_pickle(blob.buf, start=blob.start, end=blob.end, member=member, limits=lim)
     fmt = "pickle"
     modules = {imp.module for imp in scan.imports}
     if scan.joblib_arrays or any(m.startswith("joblib.") for m in modules):
@@ -150,6 +148,11 @@ def record_pickle(artifact: Artifact, result: PickleResult, member: str | None) 
             artifact.properties["aibom:pickle:protocol"] = str(scan.protocol)
 
 
+def _acted(scan: PickleScan) -> bool:
+    """A finished stream, or an import that was called: what a real pickle payload does."""
+    return scan.pickles > 0 or any(i.called for i in scan.all_imports())
+
+
 def _record_nested(artifact: Artifact, scan: PickleScan, member: str | None) -> None:
     for nested in scan.nested:
         artifact.facts.setdefault("nested_pickles", []).append(
@@ -167,11 +170,17 @@ def _record_nested(artifact: Artifact, scan: PickleScan, member: str | None) -> 
         _record_nested(artifact, nested.scan, member)
 
 
+# Files up to this size are read into memory (one read); larger ones are memory-mapped so
+# that tensor data is only touched by the hash.
+READ_LIMIT = 64 * 1024 * 1024
+
+
 @contextmanager
 def open_buffer(path: Path, size: int) -> Iterator[Buffer]:
-    """The file as a read-only mmap (bytes for an empty file)."""
-    if size == 0:
-        yield b""
+    """The file's bytes: read whole when small, a read-only mmap when large."""
+    if size <= READ_LIMIT:
+        with path.open("rb") as fh:
+            yield fh.read(READ_LIMIT + 1)
         return
     with path.open("rb") as fh:
         mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
@@ -218,6 +227,12 @@ def analyze_file(file: FileRef, fmt: str, config: Config) -> Collected:
         with open_buffer(file.path, file.size) as buf:
             blob = Blob(buf, 0, len(buf))
             result = analyze_pickle_blob(blob, None, limits_for(config))
+            if not looks_like_pickle(blob.head(4)) and not _acted(result.scan):
+                # protocol 0/1 guessed from the first bytes, and nothing a pickle would do:
+                # text that merely starts like one
+                if file.path.suffix.lower() in MODEL_EXTENSIONS:
+                    return unknown.analyze_file(file, "unknown-model", config)
+                return Collected()
             artifact.format = result.format
             if result.format == "pytorch-legacy":
                 artifact.framework = "pytorch"

@@ -241,3 +241,15 @@ def test_zip_with_prefix_bytes_is_read(tmp_path: Path) -> None:
     listing = zipread.read_listing(data, 0, len(data), 10)
     assert listing.entries[0].name == "archive/data.pkl"
     assert listing.problems == ["central directory is 17 bytes away from where it says"]
+
+
+def test_text_that_starts_like_a_protocol_0_import_is_not_a_pickle(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("LICENSE", b"copyright\nholders\nall rights reserved\n")
+        zf.writestr("notes.txt", b"cos\nsystem\n(S'id'\ntR")  # a call, then cut: reported
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(buf.getvalue())
+    artifact = analyze(path)
+    assert members(artifact) == [("notes.txt", "os.system")]
+    assert artifact.incomplete == ["notes.txt: truncated: stream ended before STOP at byte 20"]

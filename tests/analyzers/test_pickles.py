@@ -237,3 +237,17 @@ def test_unknown_model_file(tmp_path: Path) -> None:
     assert artifact.format == "unknown"
     assert artifact.incomplete == ["unrecognised content for a model file (named .bin)"]
     assert artifact.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_text_that_looks_like_protocol_0_is_not_a_model(tmp_path: Path) -> None:
+    readme = tmp_path / "README"
+    readme.write_bytes(b"cat\nfile\nSee the docs.\n")  # GLOBAL-like lines, then text
+    assert sniff(readme) == "pickle"
+    fmt = "pickle"
+    collected = get_analyzer(fmt)(FileRef(readme, "README", readme.stat().st_size), fmt, Config())
+    assert collected.artifacts == [] and collected.errors == []
+    named = tmp_path / "weights.pt"
+    named.write_bytes(b"(dp0\nnot a pickle at all")
+    artifact = analyze(named)
+    assert artifact.format == "unknown"
+    assert artifact.incomplete == ["unrecognised content for a model file (named .pt)"]
