@@ -17,8 +17,8 @@ from typing import Any
 
 from ..config import Config
 from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, Location, PickleImport
-from ..walk import FileRef
 from ..sniff import MODEL_EXTENSIONS, looks_like_pickle
+from ..walk import FileRef
 from . import unknown
 from .hashing import BLOCK_SIZE
 from .pickle_vm import LEGACY_TORCH_MAGIC, Buffer, Limits, PickleScan, scan_pickle
