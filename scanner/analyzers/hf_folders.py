@@ -355,7 +355,9 @@ def _build(
     known = set(artifacts)
     python_imports: set[str] = set()
     python_files: list[str] = []
-    sibling_roots = _sibling_roots(folder, [f for f in folder.files if f.rel.endswith(".py")])
+    py_files = [f for f in folder.files if f.rel.endswith(".py")]
+    imported = _imported_modules(folder, py_files, facts.get("auto_map", {}))
+    sibling_roots = _sibling_roots(folder, py_files)
     for ref in sorted(folder.files, key=lambda f: f.rel):
         if ref.rel in known or _innermost(ref.rel, roots) != folder.rel:
             continue
@@ -371,7 +373,14 @@ def _build(
         if local.endswith(".py"):
             python_files.append(local)
             module = posixpath.splitext(local)[0].replace("/", ".")
-            _python(ref, side, python_imports, out, sibling_roots.get(module, frozenset()))
+            _python(
+                ref,
+                side,
+                python_imports,
+                out,
+                sibling_roots.get(module, frozenset()),
+                module in imported,
+            )
         new.append(side)
     if python_files:
         facts["python_files"] = python_files
@@ -685,6 +694,35 @@ def _read_python(ref: FileRef) -> bytes | None:
         return None
 
 
+def _imported_modules(
+    folder: _Folder, py_files: list[FileRef], auto_map: dict[str, dict[str, str]]
+) -> set[str]:
+    """The modules `trust_remote_code=True` imports: those `auto_map` names (in this
+    repository), and what they import relatively, transitively."""
+    sources = {}
+    for ref in py_files:
+        module = posixpath.splitext(folder.local(ref))[0].replace("/", ".")
+        sources[module] = ref
+    pending = []
+    for mapping in auto_map.values():
+        for targets in mapping.values():
+            for target in targets.split(", "):
+                if "--" in target or "." not in target:
+                    continue  # code from another repository, or not a module.Class reference
+                pending.append(target.rsplit(".", 1)[0])
+    imported: set[str] = set()
+    while pending:
+        module = pending.pop()
+        if module in imported or module not in sources:
+            continue
+        imported.add(module)
+        source = _read_python(sources[module])
+        if source is not None:
+            result = remote_code.analyze_source(source, sources[module].rel)
+            pending.extend(result.relative_modules)
+    return imported
+
+
 def _sibling_roots(folder: _Folder, py_files: list[FileRef]) -> dict[str, frozenset[str]]:
     """Functions each module of the folder has called at load time by its siblings
     (`from .helpers import setup` + `setup()` in `__init__`), to a fixed point."""
@@ -713,6 +751,7 @@ def _python(
     imports: set[str],
     out: Collected,
     extra_roots: frozenset[str] = frozenset(),
+    imported: bool = True,
 ) -> None:
     try:
         with ref.path.open("rb") as fh:
@@ -721,7 +760,8 @@ def _python(
         out.errors.append(ScanError(Location(ref.rel), f"cannot read: {exc.strerror or exc}"))
         side.incomplete.append("cannot read the Python file")
         return
-    result = remote_code.analyze_source(source, ref.rel, extra_roots)
+    result = remote_code.analyze_source(source, ref.rel, extra_roots, imported)
+    side.facts["imported_on_load"] = imported
     side.issues.extend(result.issues)
     out.errors.extend(result.errors)  # a file that could not be parsed: AIB901, fail closed
     side.facts["imports"] = result.imports

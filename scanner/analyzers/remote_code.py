@@ -238,14 +238,19 @@ class RemoteCodeResult:
     # (sibling module, function or Class.method) this file calls when the model is loaded,
     # through a relative import (`from .helpers import setup`; `setup()` in `__init__`)
     load_calls: set[tuple[str, str]] = field(default_factory=set)
+    relative_modules: set[str] = field(default_factory=set)  # `from .x import`, `from . import x`
 
 
 def analyze_source(
-    source: bytes, rel: str, extra_roots: frozenset[str] = frozenset()
+    source: bytes,
+    rel: str,
+    extra_roots: frozenset[str] = frozenset(),
+    imported: bool = True,
 ) -> RemoteCodeResult:
     """Issues found in one Python file shipped with a model (`rel` is its scan path).
     `extra_roots`: functions (`name` or `Class.method`) other files of the folder call at
-    load time, so they run at load time too."""
+    load time, so they run at load time too. `imported=False`: no `auto_map` leads to this
+    file, so loading the model does not import it and nothing in it runs at load time."""
     result = RemoteCodeResult()
     if len(source) > MAX_SOURCE:
         reason = f"Python file larger than {MAX_SOURCE} bytes: not analysed"
@@ -265,7 +270,7 @@ def analyze_source(
         result.incomplete.append(f"{rel}: {reason}")
         return result
     try:
-        _Analysis(tree, source, rel, result, extra_roots).run()
+        _Analysis(tree, source, rel, result, extra_roots, imported).run()
         result.issues.sort(key=lambda i: (i.location.line or 0, i.kind))
     except RecursionError:
         reason = "Python file nested too deeply to analyse"
@@ -282,8 +287,10 @@ class _Analysis:
         rel: str,
         result: RemoteCodeResult,
         extra_roots: frozenset[str] = frozenset(),
+        imported: bool = True,
     ):
         self.extra_roots = extra_roots
+        self.imported = imported
         self.relative: dict[str, tuple[str, str | None]] = {}  # name -> (module, attribute)
         self.tree = tree
         self.text = source.decode("utf-8", "replace")
@@ -343,8 +350,10 @@ class _Analysis:
                     for alias in node.names:
                         if node.module:
                             self.relative[alias.asname or alias.name] = (node.module, alias.name)
+                            self.result.relative_modules.add(node.module)
                         else:
                             self.relative[alias.asname or alias.name] = (alias.name, None)
+                            self.result.relative_modules.add(alias.name)
                 if node.level or not node.module:
                     continue
                 modules.add(node.module.split(".")[0])
@@ -537,6 +546,9 @@ class _Analysis:
         if what is None:
             return
         where = _where(scope)
+        if not self.imported:
+            at_load = False
+            where += ", in a file no auto_map imports"
         snippet = self._snippet(call)
         kind = f"remote-code:{what}" if at_load else f"remote-code-later:{what}"
         self.result.issues.append(

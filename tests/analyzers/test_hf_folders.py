@@ -433,3 +433,24 @@ def test_helpers_called_at_load_from_another_file(tmp_path: Path) -> None:
         ("remote-code:deserialize", 4)
     ]
     assert arts["m/modeling_x.py"].issues == []
+
+
+def test_scripts_no_auto_map_imports_do_not_run_at_load(tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    write_model(folder, {"model_type": "x", "auto_map": {"AutoModel": "modeling_x.XModel"}})
+    (folder / "modeling_x.py").write_text("import os\nos.system('id')\n")
+    (folder / "convert.py").write_text(
+        "import subprocess\nsubprocess.run(['git', 'lfs', 'pull'])\n"
+    )
+    plain = tmp_path / "plain"
+    write_model(plain, {"model_type": "x"})
+    (plain / "train.py").write_text("import os\nos.system('accelerate launch train.py')\n")
+    arts = by_path(inventory(tmp_path))
+    assert [(i.kind, i.arg_dict["where"]) for i in arts["m/modeling_x.py"].issues] == [
+        ("remote-code:command", "module level")
+    ]
+    assert [(i.kind, i.arg_dict["where"]) for i in arts["m/convert.py"].issues] == [
+        ("remote-code-later:command", "module level, in a file no auto_map imports")
+    ]
+    assert arts["m/convert.py"].facts["imported_on_load"] is False
+    assert [i.kind for i in arts["plain/train.py"].issues] == ["remote-code-later:command"]
