@@ -376,3 +376,29 @@ def test_osa_distance_full_and_banded(a: str, b: str, full: int, banded: int) ->
 
     assert _osa(a, b) == full
     assert _osa(a, b, limit=2) == banded
+
+
+def test_scan_checks_pyproject_and_conda_pip_sections_but_not_conda_packages(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "1.0"\n'
+        'dependencies = ["python3-dateutil>=2.8", "numpy"]\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "environment.yml").write_text(
+        "name: demo\nchannels: [conda-forge]\ndependencies:\n  - pytorch=2.3\n  - pip\n"
+        "  - pip:\n      - tocrh==2.3.0\n      - scikitlearn==1.5.0\n",
+        encoding="utf-8",
+    )
+    result = scan(Config(roots=(tmp_path,)))
+    ours = sorted(
+        (f.rule_id, f.location.path, f.location.line, f.arg_dict["name"])
+        for f in result.findings
+        if f.rule_id.startswith("AIB30")
+    )
+    assert ours == [
+        ("AIB301", "environment.yml", 7, "tocrh"),
+        ("AIB301", "environment.yml", 8, "scikitlearn"),
+        ("AIB302", "pyproject.toml", 4, "python3-dateutil"),
+    ]
