@@ -105,10 +105,12 @@ def pin_file(
     if index is None:
         own = [o.value for o in collected.index_options if o.option == "--index-url"]
         if own and not is_queryable(own[-1]):
-            problems.append(
-                f"{shown}: its --index-url holds credentials that aibom does not read; "
-                "give the index with --index-url"
+            why = (
+                "holds credentials that aibom does not read"
+                if "***" in own[-1]
+                else f"({own[-1]}) is not an http(s) URL aibom can query"
             )
+            problems.append(f"{shown}: its --index-url {why}; give the index with --index-url")
             return PinResult(path, text, text, problems, [])
         index = own[-1] if own else config.index_url
     index = normalize_index(index)

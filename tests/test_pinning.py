@@ -176,3 +176,19 @@ def test_choice_respects_requires_python_of_the_running_interpreter(
     assert run_pin((req,), None, False, transport=_handler([]), config=config) == 0
     # urllib3 2.3.0 dropped Python 3.8 (requires-python >=3.9): 2.2.3 is the newest for 3.8
     assert req.read_text("utf-8").splitlines()[0] == "urllib3==2.2.3 \\"
+
+
+def test_an_index_url_from_an_undefined_variable_is_named(
+    tmp_path: Path,
+    config: Config,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("AIBOM_TEST_UNSET_INDEX", raising=False)
+    req = tmp_path / "requirements.txt"
+    req.write_text("--index-url ${AIBOM_TEST_UNSET_INDEX}\nsix==1.17.0\n", "utf-8")
+    assert run_pin((req,), None, True, transport=_handler([]), config=config) == 1
+    assert capsys.readouterr().err == (
+        f"{req.as_posix()}: its --index-url (${{AIBOM_TEST_UNSET_INDEX}}) is not an http(s) URL "
+        "aibom can query; give the index with --index-url\n"
+    )
