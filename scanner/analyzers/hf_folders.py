@@ -614,7 +614,13 @@ def _custom_code(
         if not isinstance(data, dict):
             continue
         auto_map = data.get("auto_map")
-        if not isinstance(auto_map, dict) or not auto_map:
+        auto_map = dict(auto_map) if isinstance(auto_map, dict) else {}
+        pipelines = data.get("custom_pipelines")
+        if isinstance(pipelines, dict):  # `pipeline(..., trust_remote_code=True)` imports these
+            for task, spec in list(pipelines.items())[:MAX_LIST]:
+                if isinstance(spec, dict) and isinstance(spec.get("impl"), str):
+                    auto_map[f"pipeline {task}"] = spec["impl"]
+        if not auto_map:
             continue
         mapping: dict[str, str] = {}
         for auto_class, target in list(auto_map.items())[:MAX_LIST]:

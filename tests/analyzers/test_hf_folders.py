@@ -454,3 +454,20 @@ def test_scripts_no_auto_map_imports_do_not_run_at_load(tmp_path: Path) -> None:
     ]
     assert arts["m/convert.py"].facts["imported_on_load"] is False
     assert [i.kind for i in arts["plain/train.py"].issues] == ["remote-code-later:command"]
+
+
+def test_custom_pipelines_need_remote_code(tmp_path: Path) -> None:
+    folder = tmp_path / "p"
+    write_model(
+        folder,
+        {
+            "model_type": "x",
+            "custom_pipelines": {"text-classification": {"impl": "pipe.MyPipeline"}},
+        },
+    )
+    (folder / "pipe.py").write_text("import os\nos.system('id')\n")
+    arts = by_path(inventory(tmp_path))
+    assert [(i.kind, i.arg_dict["classes"]) for i in arts["p"].issues] == [
+        ("hf:custom-code", "pipeline text-classification -> pipe.MyPipeline")
+    ]
+    assert [i.kind for i in arts["p/pipe.py"].issues] == ["remote-code:command"]
