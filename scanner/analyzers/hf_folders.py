@@ -43,6 +43,10 @@ HUB_SNAPSHOT = re.compile(r"(?:^|/)models--([^/]+?)--([^/]+)/snapshots/([^/]+)$"
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 INDEX_SUFFIX = ".index.json"
+# files `transformers.Trainer` writes beside a checkpoint's weights
+TRAINER_FILES = re.compile(
+    r"^(training_args\.bin|optimizer\.(bin|pt)|scheduler\.pt|scaler\.pt|rng_state(_\d+)?\.pth)$"
+)
 WEIGHT_SUFFIXES = (
     ".safetensors",
     ".bin",
@@ -586,6 +590,8 @@ def _check_indexes(
         suffix = posixpath.splitext(family)[1]
         listed = {posixpath.normpath(s) for s in shards}
         for other in sorted(direct):
+            if TRAINER_FILES.match(other):
+                continue  # Trainer state saved beside the weights, not part of the model
             if other.endswith(suffix) and other not in listed and suffix:
                 model.issues.append(
                     ArtifactIssue(

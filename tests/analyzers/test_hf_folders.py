@@ -471,3 +471,19 @@ def test_custom_pipelines_need_remote_code(tmp_path: Path) -> None:
         ("hf:custom-code", "pipeline text-classification -> pipe.MyPipeline")
     ]
     assert [i.kind for i in arts["p/pipe.py"].issues] == ["remote-code:command"]
+
+
+def test_trainer_files_are_not_unindexed_weights(tmp_path: Path) -> None:
+    folder = tmp_path / "ckpt"
+    write_model(folder, {"model_type": "bert"})
+    (folder / "model.safetensors").unlink()
+    (folder / "pytorch_model-00001-of-00001.bin").write_bytes(b"PK\x05\x06" + bytes(18))
+    (folder / "training_args.bin").write_bytes(b"PK\x05\x06" + bytes(18))
+    (folder / "stray.bin").write_bytes(b"PK\x05\x06" + bytes(18))
+    (folder / "pytorch_model.bin.index.json").write_text(
+        json.dumps({"weight_map": {"a": "pytorch_model-00001-of-00001.bin"}})
+    )
+    model = by_path(inventory(tmp_path))["ckpt"]
+    assert [(i.kind, i.arg_dict.get("file")) for i in model.issues] == [
+        ("hf:unindexed-weight", "stray.bin")
+    ]
