@@ -100,9 +100,9 @@ def indexes_for(dep: Dependency, inventory: Inventory, public: str) -> list[str]
     for option in inventory.index_options:
         if option.location.path != dep.location.path:
             continue
-        if option.option == "--index-url":
+        if option.option in ("--index-url", "--default-index"):
             main = option.value
-        elif option.option == "--extra-index-url":
+        elif option.option in ("--extra-index-url", "--index"):  # uv's [[tool.uv.index]]
             extra.append(option.value)
         elif option.option == "--no-index":
             no_index = True

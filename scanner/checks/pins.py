@@ -33,6 +33,20 @@ _DEV_FILE = re.compile(
 )
 _LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
 _PIP_SOURCES = (SourceKind.REQUIREMENTS, SourceKind.CONSTRAINTS)
+# index options whose value is a URL: pip's, and the ones the pyproject collector records for
+# `[[tool.uv.index]]` and `[[tool.poetry.source]]` (uv's first-index strategy and Poetry's
+# explicit sources do not merge indexes: only --extra-index-url gets AIB144)
+_URL_OPTIONS = frozenset(
+    {
+        "--index-url",
+        "--extra-index-url",
+        "--find-links",
+        "--index",
+        "--default-index",
+        "uv-explicit-index",
+        "poetry-explicit-source",
+    }
+)
 LOCK_MANIFESTS = {
     "poetry.lock": "pyproject.toml",
     "pdm.lock": "pyproject.toml",
@@ -351,7 +365,7 @@ def index_option_findings(inventory: Inventory, config: Config) -> Iterator[Find
 
 def _judge_option(option: IndexOption) -> Iterator[Finding]:
     name, value, loc = option.option, option.value, option.location
-    if name in ("--index-url", "--extra-index-url", "--find-links"):
+    if name in _URL_OPTIONS:
         if value.lower().startswith("http://") and _host(value) not in _LOOPBACK:
             yield Finding.make("AIB141", loc, option=name, url=value)
         if option.had_credentials:

@@ -527,3 +527,22 @@ def test_checks_survive_arbitrary_records() -> None:
         "AIB144",
         "AIB151",
     } <= fired
+
+
+def test_uv_and_poetry_index_options_are_checked_for_http_and_credentials() -> None:
+    loc = Location("pyproject.toml", 30)
+    inventory = Inventory(
+        root=".",
+        index_options=[
+            IndexOption("--index", "http://mirror.example/simple", loc),
+            IndexOption("uv-explicit-index", "https://***@private.example/simple", loc, True),
+            IndexOption("poetry-explicit-source", "https://download.pytorch.org/whl/cpu", loc),
+            IndexOption("--default-index", "https://pypi.org/simple", loc),
+        ],
+    )
+    assert _lines(inventory) == [
+        "pyproject.toml:30: AIB141 --index http://mirror.example/simple uses plain http://: "
+        "anyone on the network path can serve other packages",
+        "pyproject.toml:30: AIB143 uv-explicit-index contains credentials: "
+        "https://***@private.example/simple",
+    ]
