@@ -224,6 +224,9 @@ def _recognise(
         folder.repo_source = "hub cache path"
         if COMMIT.match(hub.group(3).lower()):
             folder.commit = hub.group(3).lower()
+        else:  # a snapshot named after a ref: refs/<name> holds the commit
+            repo_root = rel[: hub.start(3)].removesuffix("snapshots/")
+            folder.commit = _ref_commit(by_folder.get(f"{repo_root}refs", []), hub.group(3))
     if folder.repo is None and folder.config is not None:
         name_or_path = folder.config.get("_name_or_path")
         if isinstance(name_or_path, str) and REPO_ID.match(name_or_path):
@@ -232,6 +235,17 @@ def _recognise(
     if folder.commit is None:
         folder.commit = _local_dir_commit(by_folder.get(folder.path(".cache/huggingface/download")))
     return folder
+
+
+def _ref_commit(refs: list[FileRef], name: str) -> str | None:
+    for ref in refs:
+        if posixpath.basename(ref.rel) == name and ref.size <= 128:
+            try:
+                text = ref.path.read_bytes().decode("ascii", "replace").strip().lower()
+            except OSError:
+                return None
+            return text if COMMIT.match(text) else None
+    return None
 
 
 def _local_dir_commit(refs: list[FileRef] | None) -> str | None:

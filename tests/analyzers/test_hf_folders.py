@@ -487,3 +487,12 @@ def test_trainer_files_are_not_unindexed_weights(tmp_path: Path) -> None:
     assert [(i.kind, i.arg_dict.get("file")) for i in model.issues] == [
         ("hf:unindexed-weight", "stray.bin")
     ]
+
+
+def test_snapshot_named_after_a_ref(tmp_path: Path) -> None:
+    repo = tmp_path / "models--acme--tiny-bert"
+    shutil.copytree(HF / SNAP, repo / "snapshots" / "main")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(COMMIT)
+    model = by_path(inventory(tmp_path))["models--acme--tiny-bert/snapshots/main"]
+    assert model.purl == f"pkg:huggingface/acme/tiny-bert@{COMMIT}"
