@@ -24,6 +24,7 @@ SIGNATURES: tuple[tuple[str, int, bytes], ...] = (
     ("lzma", 0, b"\x5d\x00\x00"),
     ("zstd", 0, b"\x28\xb5\x2f\xfd"),
     ("lz4", 0, b"\x04\x22\x4d\x18"),
+    ("7z", 0, b"7z\xbc\xaf\x27\x1c"),
     ("gguf", 0, b"GGUF"),
     ("hdf5", 0, b"\x89HDF\r\n\x1a\n"),
     ("numpy", 0, b"\x93NUMPY"),

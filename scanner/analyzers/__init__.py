@@ -30,6 +30,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "lzma": ("archives", "analyze_file"),
     "zstd": ("archives", "analyze_file"),
     "zlib": ("archives", "analyze_file"),
+    "7z": ("archives", "analyze_file"),
     "lz4": ("archives", "analyze_file"),
     "numpy": ("numpy_files", "analyze_file"),
     "safetensors": ("safetensors_files", "analyze_file"),

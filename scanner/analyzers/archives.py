@@ -85,6 +85,9 @@ def analyze_blob(
         fmt = sniff_bytes(head, name, blob.size)
         if fmt == "pickle" and not looks_like_pickle(head):
             fmt = None  # protocol 0/1 without PROTO: judged by the speculative scan below
+    if fmt == "7z":
+        _incomplete(ctx, member, "7z archive: not opened (aibom has no 7z reader)")
+        return fmt
     if fmt in ("zip", "tar") or fmt in _COMPRESSED:
         if depth >= ctx.config.max_archive_depth:
             _incomplete(
@@ -107,7 +110,9 @@ def analyze_blob(
             _incomplete(ctx, member, str(exc))
         return fmt
     if fmt == "pickle":
-        result = analyze_pickle_blob(blob, member, ctx.limits, raw_file=depth == 0)
+        # data after the pickle is a finding for pickle files, not for archive members
+        # (legacy torch tar members hold raw storages after their pickles)
+        result = analyze_pickle_blob(blob, member, ctx.limits, raw_file=member is None)
         record_pickle(ctx.artifact, result, member)
         return result.format
     if blob.size and head[:1] and head[0] in _PROTO0:
@@ -456,7 +461,11 @@ def analyze_file(file: FileRef, fmt: str, config: Config) -> Collected:
     try:
         with open_buffer(file.path, file.size) as buf:
             blob = Blob(buf, 0, len(buf))
-            if fmt == "zip":
+            if fmt == "7z":
+                artifact.incomplete.append(
+                    "7z archive: not opened (aibom has no 7z reader); its contents were not analysed"
+                )
+            elif fmt == "zip":
                 analyze_zip(ctx, blob, None, 0)
             elif fmt == "tar":
                 analyze_tar(ctx, blob, None, 0)
@@ -469,7 +478,7 @@ def analyze_file(file: FileRef, fmt: str, config: Config) -> Collected:
             artifact.sha256 = sha256_buffer(buf, len(buf))
     except OSError as exc:
         artifact.incomplete.append(f"cannot read: {exc.strerror or exc}")
-    if artifact.format in ("zip", "tar") and not artifact.pickle_imports:
+    if artifact.format in ("zip", "tar", "7z") and not artifact.pickle_imports:
         artifact.kind = ComponentKind.FILE
     finish_artifact(artifact)
     return Collected(artifacts=[artifact])

@@ -253,3 +253,15 @@ def test_text_that_starts_like_a_protocol_0_import_is_not_a_pickle(tmp_path: Pat
     artifact = analyze(path)
     assert members(artifact) == [("notes.txt", "os.system")]
     assert artifact.incomplete == ["notes.txt: truncated: stream ended before STOP at byte 20"]
+
+
+def test_7z_is_reported_as_not_analysed(tmp_path: Path) -> None:
+    # nullifAI shipped PyTorch models as 7z: never silently clean
+    path = tmp_path / "model.pt"
+    path.write_bytes(b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(40))
+    assert sniff(path) == "7z"
+    artifact = analyze(path)
+    assert (artifact.format, artifact.kind.value) == ("7z", "file")
+    assert artifact.incomplete == [
+        "7z archive: not opened (aibom has no 7z reader); its contents were not analysed"
+    ]
