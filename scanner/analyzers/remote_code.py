@@ -151,6 +151,14 @@ CALLS: dict[str, str] = {
     "ctypes.util.find_library": "native-code",
     "cffi.FFI": "native-code",
 }
+# functions that are dangerous when handed to another call to run later
+PASSABLE: dict[str, str] = {
+    **{k: v for k, v in CALLS.items() if not k.endswith(".*") and v != "network"},
+    **{
+        f"subprocess.{n}": "command"
+        for n in ("run", "call", "Popen", "check_call", "check_output", "getoutput")
+    },
+}
 DYNAMIC_IMPORTS = frozenset(
     {"builtins.__import__", "importlib.import_module", "importlib.__import__"}
 )
@@ -502,11 +510,24 @@ class _Analysis:
         return seen
 
     # --- judging --------------------------------------------------------------------
+    def _passed_callable(self, call: ast.Call) -> tuple[str, str] | None:
+        """A dangerous function handed to another call (`atexit.register(os.system, cmd)`,
+        `Thread(target=os.system)`, `map(eval, ...)`): (behaviour, its name)."""
+        for value in [*call.args, *(k.value for k in call.keywords)]:
+            if isinstance(value, ast.Name | ast.Attribute):
+                name = self.resolve(value)
+                if name is not None and name in PASSABLE:
+                    return PASSABLE[name], name
+        return None
+
     def _judge(self, call: ast.Call, scope: _Scope, at_load: bool) -> None:
         name = self.resolve(call.func)
         what: str | None = None
         extra = ""
-        if name is not None:
+        passed = self._passed_callable(call)
+        if passed is not None:
+            what, extra = passed[0], f" (hands over {passed[1]})"
+        if name is not None and what is None:
             what = CALLS.get(name)
             if what is None and "." in name:
                 what = CALLS.get(name.split(".", 1)[0] + ".*")

@@ -323,3 +323,38 @@ def test_relative_import_inside_a_fixed_package_is_not_dynamic() -> None:
             'importlib.import_module(name, "transformers.models")',
         ),
     ]
+
+
+def test_dangerous_functions_handed_to_other_calls() -> None:
+    assert issues(
+        """
+        import atexit, os, threading, subprocess
+
+        atexit.register(os.system, "id")
+        threading.Thread(target=subprocess.Popen, args=(["id"],)).start()
+        list(map(eval, ["1"]))
+        subprocess.run(["ls"], stdout=subprocess.PIPE)
+        sorted([3, 1], key=len)
+        """
+    ) == [
+        (
+            "remote-code:command",
+            4,
+            "module level",
+            'atexit.register(os.system, "id") (hands over os.system)',
+        ),
+        (
+            "remote-code:command",
+            5,
+            "module level",
+            'threading.Thread(target=subprocess.Popen, args=(["id"],)) '
+            "(hands over subprocess.Popen)",
+        ),
+        ("remote-code:eval", 6, "module level", 'map(eval, ["1"]) (hands over builtins.eval)'),
+        (
+            "remote-code:command",
+            7,
+            "module level",
+            'subprocess.run(["ls"], stdout=subprocess.PIPE)',
+        ),
+    ]
