@@ -215,7 +215,7 @@ def finish_artifact(artifact: Artifact) -> None:
         artifact.framework = guess_framework(artifact.pickle_imports)
     if artifact.pickle_imports or artifact.facts.get("pickles"):
         artifact.properties.setdefault("aibom:pickle", "true")
-        artifact.properties["aibom:pickle:globals"] = str(
+        artifact.properties["aibom:pickle:global-count"] = str(
             len({i.qualname for i in artifact.pickle_imports})
         )
 

@@ -214,7 +214,7 @@ def test_pickle_properties() -> None:
     artifact = analyze(BENIGN / "logreg.pkl")
     assert artifact.properties == {
         "aibom:pickle": "true",
-        "aibom:pickle:globals": "4",
+        "aibom:pickle:global-count": "4",
         "aibom:pickle:protocol": "4",
     }
     assert artifact.facts["pickles"] == [
