@@ -543,7 +543,11 @@ _STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", re.DOTALL)
 _DUNDER = re.compile(r"__[A-Za-z0-9]\w*?__")
 _ESCAPED_UNDERSCORE = re.compile(r"\\x5f|\\u005f|\\U0000005f|\\137", re.IGNORECASE)
 _ATTR_FILTER = re.compile(r"\|\s*attr\b")
-_UNDERSCORE_STRING = re.compile(r"""(['"])_+\1""")
+# '__', '_' * 2, '_' ~ '_' (a lone '_' elsewhere is ordinary: replace(' ', '_'))
+_UNDERSCORE_STRING = re.compile(r"""(['"])__+\1|(['"])_\2\s*[*~+]|[~+]\s*(['"])_\3""")
+# '__cla' ~ 'ss__': half a dunder name
+_DUNDER_PIECE = re.compile(r"""(['"])(__\w*[A-Za-z0-9]|[A-Za-z0-9]\w*__)\1""")
+_CHAR_FORMAT = re.compile(r"""(['"])[^'"]*%c[^'"]*\1""")
 _SUBSCRIPT_STRING = re.compile(r"""\[\s*(['"])([A-Za-z_]\w*)\1\s*\]""")
 _CALLED_SYSTEM = re.compile(r"\bsystem\s*\(")
 # names no chat template needs; reaching them means escaping the template sandbox
@@ -592,8 +596,10 @@ def template_problems(template: str) -> list[str]:
             found.add("spells an underscore with an escape sequence")
         if _ATTR_FILTER.search(block):
             found.add("uses the |attr filter to reach attributes by name")
-        if _UNDERSCORE_STRING.search(block):
+        if _UNDERSCORE_STRING.search(block) or _DUNDER_PIECE.search(block):
             found.add("builds a name from underscore strings")
+        if _CHAR_FORMAT.search(block):
+            found.add("builds characters from numbers (%c)")
         for _quote, name in _SUBSCRIPT_STRING.findall(block):
             if name in DANGEROUS_NAMES:
                 found.add(f"looks up {name!r} by subscript")

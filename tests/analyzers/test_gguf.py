@@ -104,6 +104,8 @@ BENIGN_TEMPLATES = [
     "(loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate') }}"
     "{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + "
     "' [/INST]' }}{% else %}{{ message['content'] + eos_token }}{% endif %}{% endfor %}",
+    # tool names normalised with a lone underscore
+    "{% for tool in tools %}{{ tool['name'] | replace('-', '_') }}{% endfor %}",
     # Llama 3.1 style: namespace, tools | tojson, strftime_now, system message text
     "{% set ns = namespace(system='') %}{% if tools is not none %}{{ tools | tojson(indent=4) }}"
     "{% endif %}{{ strftime_now('%d %b %Y') }}{% set system_message = messages[0]['content']"
@@ -145,6 +147,9 @@ def test_benign_templates_have_no_problems(template: str) -> None:
             ["builds a name from underscore strings"],
         ),
         ("{{ x.system('id') }}", ["calls system()"]),
+        ("{% set a = '__cla' ~ 'ss__' %}{{ x[a] }}", ["builds a name from underscore strings"]),
+        ("{{ '_' * 2 ~ 'class' }}", ["builds a name from underscore strings"]),
+        ("{{ '%c%c'|format(95, 95) }}", ["builds characters from numbers (%c)"]),
         ("{{ self._TemplateReference__context }}", ["refers to _TemplateReference__context"]),
     ],
 )
