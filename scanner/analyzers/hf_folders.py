@@ -123,7 +123,15 @@ def analyze_folders(files: list[FileRef], collected: Collected, config: Config) 
     _drop_hub_blobs(collected, folders)
     artifacts_by_path = {a.path: a for a in [*collected.artifacts, *out.artifacts]}
     for folder in folders:
-        out.artifacts.extend(_build(folder, artifacts_by_path, roots, out))
+        built = _build(folder, artifacts_by_path, roots, out)
+        # a model folder inside another one (diffusers components, sentence-transformers
+        # modules) belongs to it
+        outer = (
+            _innermost(folder.rel, [r for r in roots if r != folder.rel]) if folder.rel else None
+        )
+        if outer is not None:
+            built[0].parent = outer or "."
+        out.artifacts.extend(built)
     return out
 
 
@@ -365,7 +373,7 @@ def _build(
     inside = [a for p, a in artifacts.items() if _innermost(p, roots) == folder.rel]
     for artifact in inside:
         artifact.parent = shown
-        if model.purl and "/" not in artifact.path[len(folder.rel) + 1 :]:
+        if model.purl and "/" not in folder.local_path(artifact.path):
             artifact.purl = f"{model.purl}#{posixpath.basename(artifact.path)}"
     _check_indexes(folder, direct, artifacts, model, facts, out)
     _custom_code(folder, direct, model, facts, out)

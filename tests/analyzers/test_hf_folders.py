@@ -496,3 +496,17 @@ def test_snapshot_named_after_a_ref(tmp_path: Path) -> None:
     (repo / "refs" / "main").write_text(COMMIT)
     model = by_path(inventory(tmp_path))["models--acme--tiny-bert/snapshots/main"]
     assert model.purl == f"pkg:huggingface/acme/tiny-bert@{COMMIT}"
+
+
+def test_nested_model_folders(tmp_path: Path) -> None:
+    write_model(
+        tmp_path / "pipe",
+        {"_class_name": "StableDiffusionPipeline", "_diffusers_version": "0.30.0"},
+    )
+    write_model(tmp_path / "pipe" / "unet", {"_class_name": "UNet2DConditionModel"})
+    arts = by_path(inventory(tmp_path))
+    assert arts["pipe"].framework == "diffusers"
+    assert arts["pipe"].parent is None
+    assert arts["pipe/unet"].parent == "pipe"
+    assert arts["pipe/unet/model.safetensors"].parent == "pipe/unet"
+    assert arts["pipe/model.safetensors"].parent == "pipe"
