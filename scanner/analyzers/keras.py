@@ -19,6 +19,7 @@ weights; without h5py the file is reported as not analysed.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import zipfile
@@ -131,6 +132,30 @@ def analyze_keras_zip(
         artifact.incomplete.append(f"config.json: {_reason(exc)}")
         return
     walk_config(artifact, model_config, Location(artifact.path, member="config.json"))
+    if "model.weights.h5" in members:
+        _check_weights(artifact, read_member)
+
+
+def _check_weights(artifact: Artifact, read_member: Callable[[str], bytes]) -> None:
+    """Count the parameters in `model.weights.h5` and look for HDF5 external links in it
+    (CVE-2026-1669). The config, where code hides, is checked either way; when the weights
+    cannot be opened here (no h5py, or larger than the archive reader returns) that is
+    recorded as a property rather than failing the whole model."""
+    try:
+        import h5py
+    except ImportError:
+        artifact.properties["aibom:keras:weights-not-checked"] = "h5py not installed"
+        return
+    try:
+        data = read_member("model.weights.h5")
+    except Exception as exc:  # the archive reader's size limit or a damaged member
+        artifact.properties["aibom:keras:weights-not-checked"] = str(exc)[:200]
+        return
+    try:
+        with h5py.File(io.BytesIO(data), "r") as h5:
+            _check_links(artifact, h5, h5py, Location(artifact.path, member="model.weights.h5"))
+    except Exception as exc:  # h5py raises OSError, RuntimeError, ... on bad files
+        artifact.incomplete.append(f"model.weights.h5 cannot be read: {exc}")
 
 
 def analyze_hdf5(artifact: Artifact, path: Path) -> None:
@@ -180,9 +205,9 @@ def analyze_hdf5(artifact: Artifact, path: Path) -> None:
     walk_config(artifact, model_config, loc)
 
 
-def _check_links(artifact: Artifact, h5: Any, h5py: Any) -> None:
+def _check_links(artifact: Artifact, h5: Any, h5py: Any, loc: Location | None = None) -> None:
     """External links and external dataset storage make h5py read other files."""
-    loc = Location(artifact.path)
+    loc = loc or Location(artifact.path)
     stack: list[tuple[str, Any]] = [("", h5)]
     seen = 0
     visited: set[Any] = {h5.id}

@@ -45,8 +45,14 @@ def test_benign_keras_archive() -> None:
         "layers": 2,
         "layer_classes": ["Dense", "InputLayer"],
         "lambda_layers": [],
+        "parameters": 15,
+        "dtypes": ["float32"],
     }
-    assert artifact.properties == {"aibom:keras:version": "3.15.1"}
+    assert artifact.properties == {
+        "aibom:keras:version": "3.15.1",
+        "cdx:ai-ml:model:parameter:count": "15",
+        "aibom:dtypes": "float32",
+    }
     assert artifact.issues == []
     assert artifact.incomplete == []
 
@@ -285,3 +291,48 @@ def test_hdf5_hard_link_cycle_terminates(tmp_path: Path) -> None:
     artifact = h5(path)
     assert artifact.incomplete == []
     assert artifact.facts["parameters"] == 3
+
+
+def weights_with_link(tmp_path: Path) -> bytes:
+    path = tmp_path / "w.h5"
+    with h5py.File(path, "w") as f:
+        f["layers/dense/vars/0"] = np.ones((4, 3), np.float32)
+        f["layers/dense/vars/1"] = h5py.ExternalLink("/etc/passwd", "/x")
+    return path.read_bytes()
+
+
+def test_keras_weights_with_an_external_link(tmp_path: Path) -> None:
+    with zipfile.ZipFile(FORMATS / "dense.keras") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["model.weights.h5"] = weights_with_link(tmp_path)
+    artifact = Artifact(path="m.keras", format="zip", size=1)
+    keras.analyze_keras_zip(artifact, list(members), members.__getitem__, Config())
+    assert [(i.kind, i.detail, i.location) for i in artifact.issues] == [
+        (
+            "hdf5:external-link",
+            "/layers/dense/vars/1 links to /etc/passwd:/x",
+            Location("m.keras", member="model.weights.h5"),
+        )
+    ]
+    assert artifact.facts["parameters"] == 12
+
+
+def test_keras_weights_not_checked_are_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    with zipfile.ZipFile(FORMATS / "dense.keras") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+
+    def too_big(name: str) -> bytes:
+        if name == "model.weights.h5":
+            raise ValueError("member larger than 67108864 bytes")
+        return members[name]
+
+    artifact = Artifact(path="m.keras", format="zip", size=1)
+    keras.analyze_keras_zip(artifact, list(members), too_big, Config())
+    assert artifact.properties["aibom:keras:weights-not-checked"] == (
+        "member larger than 67108864 bytes"
+    )
+    assert artifact.incomplete == []
+    monkeypatch.setitem(sys.modules, "h5py", None)
+    artifact = Artifact(path="m.keras", format="zip", size=1)
+    keras.analyze_keras_zip(artifact, list(members), members.__getitem__, Config())
+    assert artifact.properties["aibom:keras:weights-not-checked"] == "h5py not installed"
