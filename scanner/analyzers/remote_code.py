@@ -18,6 +18,7 @@ Where a call sits decides how sure we are that it runs when the model is loaded:
 from __future__ import annotations
 
 import ast
+import re
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -307,6 +308,7 @@ class _Analysis:
         self.aliases: dict[str, str] = {}
         self.defined: set[str] = set()  # module-level names that shadow builtins
         self.scopes: dict[str, _Scope] = {}
+        self.variants: dict[str, list[str]] = {}  # qualname -> every definition of it
         self.classes: set[str] = set()
 
     def run(self) -> None:
@@ -426,6 +428,14 @@ class _Analysis:
         return None
 
     # --- scopes ---------------------------------------------------------------------
+    def _new_qualname(self, base: str) -> str:
+        """A name defined twice (`try: def f(): ... except: def f(): ...`) keeps both
+        bodies: a call to it may reach either."""
+        variants = self.variants.setdefault(base, [])
+        qualname = base if not variants else f"{base}#{len(variants) + 1}"
+        variants.append(qualname)
+        return qualname
+
     def _visit_body(self, stmts: list[ast.stmt], scope: _Scope) -> None:
         for stmt in stmts:
             self._visit(stmt, scope)
@@ -436,11 +446,11 @@ class _Analysis:
                 if expr is not None:
                     self._visit(expr, scope)
             prefix = "" if scope.kind == "module" else f"{scope.qualname}."
-            qualname = f"{prefix}{node.name}"
+            qualname = self._new_qualname(f"{prefix}{node.name}")
             class_name = scope.qualname if scope.kind == "class" else None
             child = _Scope(qualname, "function", class_name)
             self.scopes[qualname] = child
-            scope.children[node.name] = qualname
+            scope.children[node.name] = f"{prefix}{node.name}"  # every variant, via variants
             if class_name is not None and node.name in CONSTRUCTION:
                 child.edges.add("<root>")
             self._visit_body(node.body, child)
@@ -449,12 +459,12 @@ class _Analysis:
             for expr in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
                 self._visit(expr, scope)
             prefix = "" if scope.kind == "module" else f"{scope.qualname}."
-            qualname = f"{prefix}{node.name}"
+            qualname = self._new_qualname(f"{prefix}{node.name}")
             child = _Scope(qualname, "class", qualname)
             self.scopes[qualname] = child
             self.classes.add(qualname)
             scope.edges.add(qualname)  # a class body runs when its definition does
-            scope.children[node.name] = qualname
+            scope.children[node.name] = f"{prefix}{node.name}"
             self._visit_body(node.body, child)
             return
         if scope.kind == "module" and isinstance(node, ast.If) and _is_main_guard(node.test):
@@ -490,7 +500,9 @@ class _Analysis:
 
     def _reachable(self) -> set[str]:
         roots = ["<module>"] + [
-            q for q, s in self.scopes.items() if "<root>" in s.edges or q in self.extra_roots
+            q
+            for q, s in self.scopes.items()
+            if "<root>" in s.edges or re.sub(r"#\d+", "", q) in self.extra_roots
         ]
         seen: set[str] = set()
         queue = deque(roots)
@@ -503,10 +515,11 @@ class _Analysis:
             queue.extend(e for e in scope.edges if e != "<root>")
             for call in scope.calls:
                 callee = self._callee(call, scope)
-                if callee is not None and callee in self.scopes:
-                    queue.append(callee)
-                    if self.scopes[callee].kind == "class":
-                        queue.append(f"{callee}.__init__")
+                if callee is not None:
+                    for variant in self.variants.get(callee, []):
+                        queue.append(variant)
+                        if self.scopes[variant].kind == "class":
+                            queue.extend(self.variants.get(f"{variant}.__init__", []))
         return seen
 
     # --- judging --------------------------------------------------------------------
@@ -694,10 +707,11 @@ def _is_main_guard(test: ast.expr) -> bool:
 
 
 def _where(scope: _Scope) -> str:
+    name = re.sub(r"#\d+", "", scope.qualname)
     if scope.kind == "script":
         return "the __main__ block"
     if scope.kind == "module":
         return "module level"
     if scope.kind == "class":
-        return f"class {scope.qualname} body"
-    return f"{scope.qualname}()"
+        return f"class {name} body"
+    return f"{name}()"

@@ -358,3 +358,22 @@ def test_dangerous_functions_handed_to_other_calls() -> None:
             'subprocess.run(["ls"], stdout=subprocess.PIPE)',
         ),
     ]
+
+
+def test_redefined_functions_keep_every_body() -> None:
+    assert issues(
+        """
+        import os
+
+        try:
+            def setup():
+                os.system("id")
+        except ImportError:
+            def setup():
+                pass
+
+        class M:
+            def __init__(self):
+                setup()
+        """
+    ) == [("remote-code:command", 6, "setup()", 'os.system("id")')]
