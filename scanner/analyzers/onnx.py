@@ -32,7 +32,9 @@ from .safetensors_files import hash_into
 STANDARD_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml", "ai.onnx.preview.training"})
 MAX_GRAPH_DEPTH = 32
 MAX_STRING = 1024 * 1024
-MAX_NODES = 5_000_000
+MAX_NODES = (
+    1_000_000  # nodes + tensors parsed in one file (a time bound; real graphs hold ~1e4-1e5)
+)
 MAX_SHOWN_OPS = 20
 
 # TensorProto.DataType
@@ -252,8 +254,8 @@ def _graph(buf: _Buffer, span: tuple[int, int], model: OnnxModel, depth: int, to
 
 def _node(buf: _Buffer, span: tuple[int, int], model: OnnxModel, depth: int) -> None:
     model.nodes += 1
-    if model.nodes > MAX_NODES:
-        raise _Limit(f"more than {MAX_NODES} nodes")
+    if model.nodes + model.initializers > MAX_NODES:
+        raise _Limit(f"more than {MAX_NODES} nodes and tensors")
     op_type, domain = "", ""
     for number, wire, value in buf.fields(*span):
         if wire != LENGTH:
@@ -311,6 +313,8 @@ def _tensor(buf: _Buffer, span: tuple[int, int], model: OnnxModel) -> None:
         elif number == 14 and wire == VARINT:
             external = value == 1
     model.initializers += 1
+    if model.nodes + model.initializers > MAX_NODES:
+        raise _Limit(f"more than {MAX_NODES} nodes and tensors")
     if all(d >= 0 for d in dims):
         model.parameters += math.prod(dims)
     model.dtypes.add(DATA_TYPES.get(data_type, f"type{data_type}"))

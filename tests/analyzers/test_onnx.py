@@ -274,3 +274,10 @@ def test_model_local_functions_are_not_custom_ops(tmp_path: Path) -> None:
     assert artifact.facts["functions"] == ["local.fns:Double"]
     assert artifact.facts["custom_domains"] == {"com.vendor": ["Gelu2"]}
     assert artifact.facts["op_types"] == ["Add", "Double", "Gelu2"]
+
+
+def test_node_count_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(onnx_analyzer, "MAX_NODES", 3)
+    artifact = run(FORMATS / "tiny.onnx")  # 2 nodes + 2 initializers
+    assert artifact.incomplete == ["ONNX analysis stopped: more than 3 nodes and tensors"]
+    assert artifact.issues == []
