@@ -329,3 +329,10 @@ def test_base_model_and_source_metadata(tmp_path: Path) -> None:
     assert artifact.facts["base_models"] == ["meta-llama/Llama-3.2-1B", "acme/tiny"]
     assert artifact.facts["source_url"] == "https://huggingface.co/acme/ft"
     assert artifact.properties["aibom:base-model"] == "meta-llama/Llama-3.2-1B,acme/tiny"
+
+
+def test_too_many_metadata_keys_is_incomplete(tmp_path: Path) -> None:
+    data = header(3, 0, 100_001) + (gstr("k") + struct.pack("<IB", 0, 1)) * 100_001
+    artifact = run(write(tmp_path, data))
+    assert artifact.issues == []
+    assert artifact.incomplete == ["GGUF analysis stopped: 100001 metadata keys (more than 100000)"]
