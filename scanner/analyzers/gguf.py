@@ -30,6 +30,7 @@ MAX_TEMPLATE = 1024 * 1024  # chat templates kept whole up to this size
 MAX_TEMPLATE_PROPERTY = 64 * 1024
 MAX_ARRAY_ITEMS_KEPT = 16
 MAX_DIMS = 8
+MAX_TENSORS = 1_000_000  # large mixture-of-experts files hold ~1e4
 MAX_KV_PAIRS = 100_000  # real files carry tens to hundreds
 MAX_ITEMS = 5_000_000  # strings and entries walked in one file (time bound; vocabularies ~1e6)
 
@@ -261,6 +262,8 @@ def parse(fh: BinaryIO, size: int) -> GGUFFile:
     # a tensor info needs at least a name length, a name byte, n_dims, one dim, type, offset
     if tensor_count * (count_size * 2 + 17) > reader.left:
         raise GGUFError(f"tensor count {tensor_count} cannot fit in the file")
+    if tensor_count > MAX_TENSORS:
+        raise LimitReached(f"{tensor_count} tensors (more than {MAX_TENSORS})")
     if kv_count > MAX_KV_PAIRS:
         raise LimitReached(f"{kv_count} metadata keys (more than {MAX_KV_PAIRS})")
     for _ in range(kv_count):
