@@ -131,9 +131,23 @@ def sniff_bytes(head: bytes, name: str, size: int) -> str | None:
         return by_name
     if by_name == "pickle" and looks_like_legacy_pickle(head):
         return "pickle"
+    if by_name is not None and looks_like_onnx(head):
+        return "onnx"  # an ONNX model under another weight-like name (model.bin)
     if by_name is not None and size > 0:
         return "unknown-model"
     return None
+
+
+# ModelProto starts with ir_version (field 1, varint 1..20), then producer_name (2),
+# producer_version (3), domain (4), model_version (5), doc_string (6), graph (7) or
+# opset_import (8): weak evidence, used only for weight-like names.
+_ONNX_SECOND_TAGS = frozenset({0x12, 0x1A, 0x22, 0x28, 0x32, 0x3A, 0x42})
+
+
+def looks_like_onnx(head: bytes) -> bool:
+    return (
+        len(head) >= 3 and head[0] == 0x08 and 1 <= head[1] <= 20 and head[2] in _ONNX_SECOND_TAGS
+    )
 
 
 def _plausible_lzma(head: bytes, path: PurePosixPath) -> bool:

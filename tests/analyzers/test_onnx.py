@@ -281,3 +281,16 @@ def test_node_count_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     artifact = run(FORMATS / "tiny.onnx")  # 2 nodes + 2 initializers
     assert artifact.incomplete == ["ONNX analysis stopped: more than 3 nodes and tensors"]
     assert artifact.issues == []
+
+
+def test_onnx_named_like_other_weights_is_found_by_content(tmp_path: Path) -> None:
+    from aibom.config import Config as _Config
+    from aibom.scan import collect
+
+    shutil.copy(FORMATS / "custom_domain.onnx", tmp_path / "model.bin")
+    (tmp_path / "notes.bin").write_bytes(b"\x08\x01plain bytes")
+    inv = collect(_Config(roots=(tmp_path,), workers=1))
+    formats = {a.path: a.format for a in inv.artifacts}
+    assert formats == {"model.bin": "onnx", "notes.bin": "unknown"}
+    model = next(a for a in inv.artifacts if a.path == "model.bin")
+    assert model.facts["custom_domains"] == {"com.example.custom": ["Evil"]}
