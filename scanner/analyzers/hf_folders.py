@@ -659,7 +659,18 @@ def _custom_code(
         other_repos = sorted(
             {v.split("--", 1)[0] for vs in mapping.values() for v in vs.split(", ") if "--" in v}
         )
+        missing = sorted(
+            {
+                f"{v.rsplit('.', 1)[0].replace('.', '/')}.py"
+                for vs in mapping.values()
+                for v in vs.split(", ")
+                if "--" not in v and "." in v
+            }
+            - set(direct)
+        )
         detail = classes + (f" (code from {', '.join(other_repos)})" if other_repos else "")
+        if missing:
+            detail += f" ({', '.join(missing)} not in the folder: fetched when loaded)"
         model.issues.append(
             ArtifactIssue(
                 "hf:custom-code",

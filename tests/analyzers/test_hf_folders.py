@@ -510,3 +510,11 @@ def test_nested_model_folders(tmp_path: Path) -> None:
     assert arts["pipe/unet"].parent == "pipe"
     assert arts["pipe/unet/model.safetensors"].parent == "pipe/unet"
     assert arts["pipe/model.safetensors"].parent == "pipe"
+
+
+def test_custom_code_missing_from_the_folder(tmp_path: Path) -> None:
+    write_model(tmp_path / "m", {"model_type": "x", "auto_map": {"AutoModel": "modeling_y.Y"}})
+    model = by_path(inventory(tmp_path))["m"]
+    assert [i.detail for i in model.issues] == [
+        "AutoModel -> modeling_y.Y (modeling_y.py not in the folder: fetched when loaded)"
+    ]
