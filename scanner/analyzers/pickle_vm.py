@@ -422,177 +422,69 @@ class _Machine:
             if ops > max_ops:
                 res.opcodes = ops
                 raise PickleError(f"opcode limit ({max_ops}) reached", at)
-            if len(stack) > max_stack:
+            if not ops & 0x3F and len(stack) > max_stack:  # checked every 64 opcodes
                 raise PickleError(f"stack depth limit ({max_stack}) reached", at)
 
-            # -- memo (most frequent in real pickles) --
+            # most frequent opcodes first (torch, sklearn and joblib pickles)
             if op == 0x71:  # BINPUT
-                self._need(pos, 1)
+                if pos + 1 > end:
+                    self._need(pos, 1)
                 if not stack or (marks and marks[-1] == len(stack)):
                     raise PickleError("PUT on an empty stack", at)
                 memo[data[pos]] = stack[-1]
                 pos += 1
                 if len(memo) > max_memo:
                     raise PickleError(f"memo size limit ({max_memo}) reached", at)
+            elif op == 0x4B:  # BININT1
+                if pos + 1 > end:
+                    self._need(pos, 1)
+                push(data[pos])
+                pos += 1
+            elif op == 0x28:  # MARK
+                marks.append(len(stack))
+            elif op == 0x8C:  # SHORT_BINUNICODE
+                if pos + 1 > end:
+                    self._need(pos, 1)
+                n = data[pos]
+                pos += 1
+                if pos + n > end:
+                    self._need(pos, n)
+                push(self._text(pos, n, "utf-8"))
+                pos += n
+            elif op == 0x68:  # BINGET
+                if pos + 1 > end:
+                    self._need(pos, 1)
+                key = data[pos]
+                pos += 1
+                if key not in memo:
+                    raise PickleError(f"memo key {key} not found", at)
+                push(memo[key])
             elif op == 0x94:  # MEMOIZE
                 if not stack or (marks and marks[-1] == len(stack)):
                     raise PickleError("MEMOIZE on an empty stack", at)
                 memo[len(memo)] = stack[-1]
                 if len(memo) > max_memo:
                     raise PickleError(f"memo size limit ({max_memo}) reached", at)
-            elif op == 0x68:  # BINGET
-                self._need(pos, 1)
-                key = data[pos]
-                pos += 1
-                if key not in memo:
-                    raise PickleError(f"memo key {key} not found", at)
-                push(memo[key])
-            elif op == 0x72:  # LONG_BINPUT
-                self._need(pos, 4)
-                if not stack or (marks and marks[-1] == len(stack)):
-                    raise PickleError("PUT on an empty stack", at)
-                memo[_U32(data, pos)[0]] = stack[-1]
-                pos += 4
-                if len(memo) > max_memo:
-                    raise PickleError(f"memo size limit ({max_memo}) reached", at)
-            elif op == 0x6A:  # LONG_BINGET
-                self._need(pos, 4)
-                key = _U32(data, pos)[0]
-                pos += 4
-                if key not in memo:
-                    raise PickleError(f"memo key {key} not found", at)
-                push(memo[key])
-            # -- strings and bytes --
-            elif op == 0x8C:  # SHORT_BINUNICODE
-                self._need(pos, 1)
-                n = data[pos]
-                pos += 1
-                self._need(pos, n)
-                push(self._text(pos, n, "utf-8"))
-                pos += n
-            elif op == 0x58:  # BINUNICODE
-                self._need(pos, 4)
-                n = _U32(data, pos)[0]
-                pos += 4
-                self._need(pos, n)
-                push(self._text(pos, n, "utf-8"))
-                pos += n
-            elif op == 0x8D:  # BINUNICODE8
-                self._need(pos, 8)
-                n = _U64(data, pos)[0]
-                pos += 8
-                self._need(pos, n)
-                push(self._text(pos, n, "utf-8"))
-                pos += n
-            elif op == 0x55:  # SHORT_BINSTRING
-                self._need(pos, 1)
-                n = data[pos]
-                pos += 1
-                self._need(pos, n)
-                push(self._text(pos, n, "latin-1"))
-                pos += n
-            elif op == 0x54:  # BINSTRING
-                self._need(pos, 4)
-                n = _I32(data, pos)[0]
-                pos += 4
-                if n < 0:
-                    raise PickleError("BINSTRING with a negative length", at)
-                self._need(pos, n)
-                push(self._text(pos, n, "latin-1"))
-                pos += n
-            elif op == 0x53:  # STRING
-                line, pos = self._readline(pos)
-                push(_string_literal(line, at))
-            elif op == 0x56:  # UNICODE
-                line, pos = self._readline(pos)
-                try:
-                    push(line.decode("raw-unicode-escape"))
-                except UnicodeDecodeError:
-                    raise PickleError("undecodable UNICODE string", at) from None
-            elif op == 0x43:  # SHORT_BINBYTES
-                self._need(pos, 1)
-                n = data[pos]
-                pos += 1
-                self._need(pos, n)
-                push(_Bytes(pos, pos + n))
-                self.saw_bytes = True
-                pos += n
-            elif op == 0x42:  # BINBYTES
-                self._need(pos, 4)
-                n = _U32(data, pos)[0]
-                pos += 4
-                self._need(pos, n)
-                push(_Bytes(pos, pos + n))
-                self.saw_bytes = True
-                pos += n
-            elif op == 0x8E or op == 0x96:  # BINBYTES8, BYTEARRAY8
-                self._need(pos, 8)
-                n = _U64(data, pos)[0]
-                pos += 8
-                self._need(pos, n)
-                push(_Bytes(pos, pos + n))
-                self.saw_bytes = True
-                pos += n
-            # -- numbers and constants --
-            elif op == 0x4B:  # BININT1
-                self._need(pos, 1)
-                push(data[pos])
-                pos += 1
-            elif op == 0x4D:  # BININT2
-                self._need(pos, 2)
-                push(_U16(data, pos)[0])
-                pos += 2
-            elif op == 0x4A:  # BININT
-                self._need(pos, 4)
-                push(_I32(data, pos)[0])
-                pos += 4
-            elif op == 0x8A:  # LONG1
-                self._need(pos, 1)
-                n = data[pos]
-                pos += 1
-                self._need(pos, n)
-                push(int.from_bytes(bytes(data[pos : pos + n]), "little", signed=True))
-                pos += n
-            elif op == 0x8B:  # LONG4
-                self._need(pos, 4)
-                n = _I32(data, pos)[0]
-                pos += 4
-                if n < 0:
-                    raise PickleError("LONG4 with a negative length", at)
-                self._need(pos, n)
-                if n <= 64:
-                    push(int.from_bytes(bytes(data[pos : pos + n]), "little", signed=True))
-                else:
-                    push(_BIGINT)
-                pos += n
-            elif op == 0x49:  # INT
-                line, pos = self._readline(pos)
-                push(_int_line(line, at, bool_ok=True))
-            elif op == 0x4C:  # LONG
-                line, pos = self._readline(pos)
-                push(_int_line(line.rstrip(b"L"), at, bool_ok=False))
-            elif op == 0x46:  # FLOAT
-                line, pos = self._readline(pos)
-                try:
-                    float(line)
-                except ValueError:
-                    raise PickleError("malformed FLOAT", at) from None
-                push(_FLOAT)
-            elif op == 0x47:  # BINFLOAT
-                self._need(pos, 8)
-                pos += 8
-                push(_FLOAT)
-            elif op == 0x4E:  # NONE
-                push(None)
-            elif op == 0x88:  # NEWTRUE
-                push(True)
-            elif op == 0x89:  # NEWFALSE
-                push(False)
-            # -- containers --
-            elif op == 0x28:  # MARK
-                marks.append(len(stack))
-            elif op == 0x29:  # EMPTY_TUPLE
-                push(())
+            elif op == 0x5D:  # EMPTY_LIST
+                push(_LIST)
+            elif op == 0x7D:  # EMPTY_DICT
+                push(_DictV())
+            elif op == 0x65 or op == 0x90:  # APPENDS, ADDITEMS
+                if not marks:
+                    raise PickleError("MARK expected but the mark stack is empty", at)
+                del stack[marks.pop() :]
+                if not stack:
+                    raise PickleError("stack underflow", at)
+            elif op == 0x75:  # SETITEMS
+                items = pop_mark(at)
+                if not stack:
+                    raise PickleError("stack underflow", at)
+                if len(items) % 2:
+                    raise PickleError("odd number of items for SETITEMS", at)
+                target = stack[-1]
+                if isinstance(target, _DictV):
+                    for i in range(0, min(len(items), 128), 2):
+                        target.set(items[i], items[i + 1])
             elif op == 0x85:  # TUPLE1
                 need_stack(1, at)
                 stack[-1] = (stack[-1],)
@@ -607,51 +499,68 @@ class _Machine:
                 stack[-1] = (stack[-1], b, c)
             elif op == 0x74:  # TUPLE
                 push(tuple(pop_mark(at)))
-            elif op == 0x7D:  # EMPTY_DICT
-                push(_DictV())
-            elif op == 0x5D:  # EMPTY_LIST
-                push(_LIST)
-            elif op == 0x8F:  # EMPTY_SET
-                push(_SET)
-            elif op == 0x64:  # DICT
-                items = pop_mark(at)
-                if len(items) % 2:
-                    raise PickleError("odd number of items for DICT", at)
-                d = _DictV()
-                for i in range(0, min(len(items), 128), 2):
-                    d.set(items[i], items[i + 1])
-                push(d)
-            elif op == 0x6C:  # LIST
-                pop_mark(at)
-                push(_LIST)
-            elif op == 0x91:  # FROZENSET
-                pop_mark(at)
-                push(_SET)
-            elif op == 0x61:  # APPEND
+            elif op == 0x52:  # REDUCE
                 need_stack(2, at)
-                pop()
-            elif op == 0x65 or op == 0x90:  # APPENDS, ADDITEMS
-                pop_mark(at)
-                if not stack:
-                    raise PickleError("stack underflow", at)
-            elif op == 0x73:  # SETITEM
-                need_stack(3, at)
-                value = pop()
-                key = pop()
-                target = stack[-1]
-                if isinstance(target, _DictV):
-                    target.set(key, value)
-            elif op == 0x75:  # SETITEMS
-                items = pop_mark(at)
-                if not stack:
-                    raise PickleError("stack underflow", at)
-                if len(items) % 2:
-                    raise PickleError("odd number of items for SETITEMS", at)
-                target = stack[-1]
-                if isinstance(target, _DictV):
-                    for i in range(0, min(len(items), 128), 2):
-                        target.set(items[i], items[i + 1])
-            # -- imports --
+                args = pop()
+                func = stack[-1]
+                self._called(func)
+                self._check_nested(func, args, at)
+                self._note_extension(func, args)
+                stack[-1] = _Call(func, args)
+                if self._qualname(func) == "_codecs.encode":
+                    encoded = _encoded(args, self.limits.max_nested_bytes)
+                    if encoded is not None:
+                        stack[-1] = encoded
+                        self.saw_bytes = True
+            elif op == 0x58:  # BINUNICODE
+                if pos + 4 > end:
+                    self._need(pos, 4)
+                n = _U32(data, pos)[0]
+                pos += 4
+                if pos + n > end:
+                    self._need(pos, n)
+                push(self._text(pos, n, "utf-8"))
+                pos += n
+            elif op == 0x51:  # BINPERSID
+                need_stack(1, at)
+                stack[-1] = _PERSISTENT
+                res.persistent_ids += 1
+            elif op == 0x4A:  # BININT
+                if pos + 4 > end:
+                    self._need(pos, 4)
+                push(_I32(data, pos)[0])
+                pos += 4
+            elif op == 0x4D:  # BININT2
+                if pos + 2 > end:
+                    self._need(pos, 2)
+                push(_U16(data, pos)[0])
+                pos += 2
+            elif op == 0x29:  # EMPTY_TUPLE
+                push(())
+            elif op == 0x88:  # NEWTRUE
+                push(True)
+            elif op == 0x89:  # NEWFALSE
+                push(False)
+            elif op == 0x4E:  # NONE
+                push(None)
+            elif op == 0x62:  # BUILD
+                need_stack(2, at)
+                state = pop()
+                inst = stack[-1]
+                if isinstance(inst, _Global):
+                    self._called(inst)
+                    res.global_mutations.append((self._qualname(inst), at - self.start))
+                elif isinstance(inst, _Call) and self._qualname(inst.func) in _ARRAY_WRAPPERS:
+                    # joblib writes the array's bytes right after the wrapper's BUILD
+                    pos = self._skip_joblib_array(state, pos, at)
+                    stack[-1] = _Obj("ndarray")
+            elif op == 0x81:  # NEWOBJ
+                need_stack(2, at)
+                args = pop()
+                cls = stack[-1]
+                self._called(cls)
+                self._check_nested(cls, args, at)
+                stack[-1] = _Call(cls, args)
             elif op == 0x63 or op == 0x69:  # GLOBAL, INST
                 mline, pos = self._readline(pos)
                 nline, pos = self._readline(pos)
@@ -683,9 +592,181 @@ class _Machine:
                     push(self._import(UNRESOLVED, desc, "STACK_GLOBAL", at))
                 else:
                     raise PickleError("STACK_GLOBAL operands are not strings", at)
+            elif op == 0x72:  # LONG_BINPUT
+                if pos + 4 > end:
+                    self._need(pos, 4)
+                if not stack or (marks and marks[-1] == len(stack)):
+                    raise PickleError("PUT on an empty stack", at)
+                memo[_U32(data, pos)[0]] = stack[-1]
+                pos += 4
+                if len(memo) > max_memo:
+                    raise PickleError(f"memo size limit ({max_memo}) reached", at)
+            elif op == 0x6A:  # LONG_BINGET
+                if pos + 4 > end:
+                    self._need(pos, 4)
+                key = _U32(data, pos)[0]
+                pos += 4
+                if key not in memo:
+                    raise PickleError(f"memo key {key} not found", at)
+                push(memo[key])
+            elif op == 0x47:  # BINFLOAT
+                if pos + 8 > end:
+                    self._need(pos, 8)
+                pos += 8
+                push(_FLOAT)
+            elif op == 0x8A:  # LONG1
+                if pos + 1 > end:
+                    self._need(pos, 1)
+                n = data[pos]
+                pos += 1
+                if pos + n > end:
+                    self._need(pos, n)
+                push(int.from_bytes(bytes(data[pos : pos + n]), "little", signed=True))
+                pos += n
+            elif op == 0x2E:  # STOP
+                if not stack or (marks and marks[-1] == len(stack)):
+                    raise PickleError("STOP on an empty stack", at)
+                value = stack[-1]
+                res.results.append(value if isinstance(value, (int, str)) else None)
+                res.opcodes = ops
+                return pos
+            elif op == 0x80:  # PROTO
+                if pos + 1 > end:
+                    self._need(pos, 1)
+                proto = data[pos]
+                pos += 1
+                if proto > 5:
+                    raise PickleError(f"unsupported pickle protocol {proto}", at)
+                res.protocol = max(res.protocol, proto)
+            elif op == 0x95:  # FRAME
+                if pos + 8 > end:
+                    self._need(pos, 8)
+                pos += 8
+            elif op == 0x43:  # SHORT_BINBYTES
+                if pos + 1 > end:
+                    self._need(pos, 1)
+                n = data[pos]
+                pos += 1
+                if pos + n > end:
+                    self._need(pos, n)
+                push(_Bytes(pos, pos + n))
+                self.saw_bytes = True
+                pos += n
+            elif op == 0x42:  # BINBYTES
+                if pos + 4 > end:
+                    self._need(pos, 4)
+                n = _U32(data, pos)[0]
+                pos += 4
+                if pos + n > end:
+                    self._need(pos, n)
+                push(_Bytes(pos, pos + n))
+                self.saw_bytes = True
+                pos += n
+            elif op == 0x8D:  # BINUNICODE8
+                if pos + 8 > end:
+                    self._need(pos, 8)
+                n = _U64(data, pos)[0]
+                pos += 8
+                if pos + n > end:
+                    self._need(pos, n)
+                push(self._text(pos, n, "utf-8"))
+                pos += n
+            elif op == 0x55:  # SHORT_BINSTRING
+                if pos + 1 > end:
+                    self._need(pos, 1)
+                n = data[pos]
+                pos += 1
+                if pos + n > end:
+                    self._need(pos, n)
+                push(self._text(pos, n, "latin-1"))
+                pos += n
+            elif op == 0x54:  # BINSTRING
+                if pos + 4 > end:
+                    self._need(pos, 4)
+                n = _I32(data, pos)[0]
+                pos += 4
+                if n < 0:
+                    raise PickleError("BINSTRING with a negative length", at)
+                if pos + n > end:
+                    self._need(pos, n)
+                push(self._text(pos, n, "latin-1"))
+                pos += n
+            elif op == 0x53:  # STRING
+                line, pos = self._readline(pos)
+                push(_string_literal(line, at))
+            elif op == 0x56:  # UNICODE
+                line, pos = self._readline(pos)
+                try:
+                    push(line.decode("raw-unicode-escape"))
+                except UnicodeDecodeError:
+                    raise PickleError("undecodable UNICODE string", at) from None
+            elif op == 0x8E or op == 0x96:  # BINBYTES8, BYTEARRAY8
+                if pos + 8 > end:
+                    self._need(pos, 8)
+                n = _U64(data, pos)[0]
+                pos += 8
+                if pos + n > end:
+                    self._need(pos, n)
+                push(_Bytes(pos, pos + n))
+                self.saw_bytes = True
+                pos += n
+            elif op == 0x8B:  # LONG4
+                if pos + 4 > end:
+                    self._need(pos, 4)
+                n = _I32(data, pos)[0]
+                pos += 4
+                if n < 0:
+                    raise PickleError("LONG4 with a negative length", at)
+                if pos + n > end:
+                    self._need(pos, n)
+                if n <= 64:
+                    push(int.from_bytes(bytes(data[pos : pos + n]), "little", signed=True))
+                else:
+                    push(_BIGINT)
+                pos += n
+            elif op == 0x49:  # INT
+                line, pos = self._readline(pos)
+                push(_int_line(line, at, bool_ok=True))
+            elif op == 0x4C:  # LONG
+                line, pos = self._readline(pos)
+                push(_int_line(line.rstrip(b"L"), at, bool_ok=False))
+            elif op == 0x46:  # FLOAT
+                line, pos = self._readline(pos)
+                try:
+                    float(line)
+                except ValueError:
+                    raise PickleError("malformed FLOAT", at) from None
+                push(_FLOAT)
+            elif op == 0x8F:  # EMPTY_SET
+                push(_SET)
+            elif op == 0x64:  # DICT
+                items = pop_mark(at)
+                if len(items) % 2:
+                    raise PickleError("odd number of items for DICT", at)
+                d = _DictV()
+                for i in range(0, min(len(items), 128), 2):
+                    d.set(items[i], items[i + 1])
+                push(d)
+            elif op == 0x6C:  # LIST
+                pop_mark(at)
+                push(_LIST)
+            elif op == 0x91:  # FROZENSET
+                pop_mark(at)
+                push(_SET)
+            elif op == 0x61:  # APPEND
+                need_stack(2, at)
+                pop()
+            elif op == 0x73:  # SETITEM
+                need_stack(3, at)
+                value = pop()
+                key = pop()
+                target = stack[-1]
+                if isinstance(target, _DictV):
+                    target.set(key, value)
             elif op == 0x82 or op == 0x83 or op == 0x84:  # EXT1, EXT2, EXT4
                 width = 1 if op == 0x82 else 2 if op == 0x83 else 4
-                self._need(pos, width)
+                if pos + width > end:
+                    self._need(pos, width)
                 code = (
                     data[pos]
                     if width == 1
@@ -702,31 +783,6 @@ class _Machine:
                 else:
                     desc = f"extension code {code}"
                     push(self._import(UNRESOLVED, desc, _OPCODE_NAMES[op], at))
-            # -- calls --
-            elif op == 0x52:  # REDUCE
-                need_stack(2, at)
-                args = pop()
-                func = stack[-1]
-                self._called(func)
-                self._check_nested(func, args, at)
-                self._note_extension(func, args)
-                stack[-1] = _Call(func, args)
-                if self._qualname(func) == "_codecs.encode":
-                    encoded = _encoded(args, self.limits.max_nested_bytes)
-                    if encoded is not None:
-                        stack[-1] = encoded
-                        self.saw_bytes = True
-            elif op == 0x62:  # BUILD
-                need_stack(2, at)
-                state = pop()
-                inst = stack[-1]
-                if isinstance(inst, _Global):
-                    self._called(inst)
-                    res.global_mutations.append((self._qualname(inst), at - self.start))
-                elif isinstance(inst, _Call) and self._qualname(inst.func) in _ARRAY_WRAPPERS:
-                    # joblib writes the array's bytes right after the wrapper's BUILD
-                    pos = self._skip_joblib_array(state, pos, at)
-                    stack[-1] = _Obj("ndarray")
             elif op == 0x6F:  # OBJ
                 items = pop_mark(at)
                 if not items:
@@ -734,13 +790,6 @@ class _Machine:
                 self._called(items[0])
                 self._check_nested(items[0], tuple(items[1:]), at)
                 push(_Call(items[0]))
-            elif op == 0x81:  # NEWOBJ
-                need_stack(2, at)
-                args = pop()
-                cls = stack[-1]
-                self._called(cls)
-                self._check_nested(cls, args, at)
-                stack[-1] = _Call(cls, args)
             elif op == 0x92:  # NEWOBJ_EX
                 need_stack(3, at)
                 kwargs = pop()
@@ -749,7 +798,6 @@ class _Machine:
                 self._called(cls)
                 self._check_nested(cls, (args, kwargs), at)
                 stack[-1] = _Call(cls)
-            # -- stack manipulation --
             elif op == 0x30:  # POP
                 if marks and marks[-1] == len(stack):
                     marks.pop()
@@ -782,31 +830,10 @@ class _Machine:
                 _, pos = self._readline(pos)
                 res.persistent_ids += 1
                 push(_PERSISTENT)
-            elif op == 0x51:  # BINPERSID
-                need_stack(1, at)
-                stack[-1] = _PERSISTENT
-                res.persistent_ids += 1
-            elif op == 0x80:  # PROTO
-                self._need(pos, 1)
-                proto = data[pos]
-                pos += 1
-                if proto > 5:
-                    raise PickleError(f"unsupported pickle protocol {proto}", at)
-                res.protocol = max(res.protocol, proto)
-            elif op == 0x95:  # FRAME
-                self._need(pos, 8)
-                pos += 8
             elif op == 0x97:  # NEXT_BUFFER (out-of-band data supplied by the caller)
                 push(_BUFFER)
             elif op == 0x98:  # READONLY_BUFFER
                 need_stack(1, at)
-            elif op == 0x2E:  # STOP
-                if not stack or (marks and marks[-1] == len(stack)):
-                    raise PickleError("STOP on an empty stack", at)
-                value = stack[-1]
-                res.results.append(value if isinstance(value, (int, str)) else None)
-                res.opcodes = ops
-                return pos
             else:
                 raise PickleError(f"invalid opcode 0x{op:02x}", at)
 
