@@ -373,8 +373,8 @@ def _build(
     inside = [a for p, a in artifacts.items() if _innermost(p, roots) == folder.rel]
     for artifact in inside:
         artifact.parent = shown
-        if model.purl and "/" not in folder.local_path(artifact.path):
-            artifact.purl = f"{model.purl}#{posixpath.basename(artifact.path)}"
+        if model.purl:  # purl subpath: the file inside the repository
+            artifact.purl = f"{model.purl}#{folder.local_path(artifact.path)}"
     _check_indexes(folder, direct, artifacts, model, facts, out)
     _custom_code(folder, direct, model, facts, out)
     _chat_templates(folder, direct, model, facts, out)
@@ -393,7 +393,7 @@ def _build(
         side = Artifact(path=ref.rel, format=_side_format(local), size=ref.size)
         side.kind = ComponentKind.FILE
         side.parent = shown
-        if model.purl and "/" not in local:
+        if model.purl:
             side.purl = f"{model.purl}#{local}"
         hash_into(side, ref.path)
         if local.endswith(".py"):
