@@ -185,9 +185,6 @@ def _is_uint(value: Any) -> bool:
 def _check_tensor(name: str, info: Any, data_size: int) -> str | None:
     if not isinstance(info, dict):
         return f"tensor {name!r} is not an object"
-    extra = sorted(set(info) - {"dtype", "shape", "data_offsets"})
-    if extra:
-        return f"tensor {name!r} has unknown keys {extra}"
     dtype = info.get("dtype")
     if dtype not in DTYPE_BITS:
         return f"tensor {name!r} has unknown dtype {dtype!r}"

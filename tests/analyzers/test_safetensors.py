@@ -181,3 +181,12 @@ def test_empty_tensor_and_padding_are_valid(tmp_path: Path) -> None:
     assert artifact.facts["tensors"] == 2
     assert artifact.facts["parameters"] == 2
     assert artifact.facts["dtypes"] == ["BF16", "F32"]
+
+
+def test_extra_keys_in_a_tensor_entry_are_accepted_like_the_library_does(
+    tmp_path: Path,
+) -> None:
+    header = {"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "note": "x"}}
+    artifact = run(raw_file(tmp_path, header, bytes(4)))
+    assert artifact.issues == []
+    assert artifact.facts["tensors"] == 1
