@@ -310,8 +310,31 @@ def analyze_zip(ctx: Context, blob: Blob, prefix: str | None, depth: int) -> Non
                 member_blob.head(), entry.name, end - start
             ):
                 analyze_blob(ctx, member_blob, alt, entry.local_name, depth)
+    if prefix is None and torch_prefixes:
+        _torch_records(ctx, blob, listing, sorted(torch_prefixes)[0])
     if prefix is None and layout["format"] == "keras":
         _keras(ctx, blob, listing)
+
+
+def _torch_records(ctx: Context, blob: Blob, listing: zipread.ZipListing, prefix: str) -> None:
+    """The small text records a PyTorch archive carries: format version and byte order."""
+    wanted = {
+        prefix + "version": "aibom:pytorch:archive-version",
+        prefix + ".data/version": "aibom:pytorch:data-version",
+        prefix + ".format_version": "aibom:pytorch:format-version",
+        prefix + "byteorder": "aibom:pytorch:byteorder",
+    }
+    for entry in listing.entries:
+        prop = wanted.get(entry.name)
+        if prop is None or entry.size > 64:
+            continue
+        try:
+            buf, start, end = zipread.read_member(blob.buf, entry, blob.end, 64)
+        except zipread.ZipError:
+            continue
+        text = bytes(buf[start:end]).decode("ascii", "replace").strip()
+        if text:
+            ctx.artifact.properties[prop] = text
 
 
 def _keras(ctx: Context, blob: Blob, listing: zipread.ZipListing) -> None:

@@ -265,3 +265,11 @@ def test_7z_is_reported_as_not_analysed(tmp_path: Path) -> None:
     assert artifact.incomplete == [
         "7z archive: not opened (aibom has no 7z reader); its contents were not analysed"
     ]
+
+
+def test_pytorch_archive_records() -> None:
+    artifact = analyze(BENIGN / "linear.pt")
+    assert artifact.properties["aibom:pytorch:archive-version"] == "3"
+    assert artifact.properties["aibom:pytorch:byteorder"] == "little"
+    assert artifact.properties["aibom:pytorch:format-version"] == "1"
+    assert "aibom:pytorch:data-version" not in artifact.properties  # older torch only

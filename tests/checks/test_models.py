@@ -173,3 +173,38 @@ def test_object_array_finding(findings: dict[str, list[Finding]]) -> None:
     assert get_rule("AIB208").render(obj) == (
         "NumPy object array (|O): np.load needs allow_pickle=True, which runs its pickle"
     )
+
+
+def test_function_pickles_from_cloudpickle_and_dill_are_dangerous() -> None:
+    # pickled functions carry code: written here with the real libraries, never loaded
+    cloudpickle = pytest.importorskip("cloudpickle")
+    dill = pytest.importorskip("dill")
+    from aibom.analyzers.pickle_vm import scan_pickle
+
+    def verdicts(data: bytes) -> dict[str, str]:
+        return {i.qualname: classify(i, Config())[0] for i in scan_pickle(data).imports}
+
+    assert verdicts(cloudpickle.dumps(lambda x: x + 1)) == {
+        "cloudpickle.cloudpickle._builtin_type": "dangerous",
+        "cloudpickle.cloudpickle._function_setstate": "dangerous",
+        "cloudpickle.cloudpickle._make_function": "dangerous",
+    }
+    # a function from a module-less namespace, as a notebook or script would define it
+    function = eval("lambda x: x + 1", {"__name__": "__main__"})
+    assert verdicts(dill.dumps(function)) == {
+        "builtins.__dict__": "unknown-stdlib",
+        "dill._dill._create_code": "dangerous",
+        "dill._dill._create_function": "dangerous",
+    }
+    assert verdicts(dill.dumps({"a": [1, 2]})) == {}
+
+
+def test_strict_fails_on_unknown_globals() -> None:
+    from click.testing import CliRunner
+
+    from aibom.cli import main
+
+    target = str(MALICIOUS / "third_party.pkl")
+    default = CliRunner().invoke(main, ["scan", target, "--offline", "--format", "json"])
+    strict = CliRunner().invoke(main, ["scan", target, "--offline", "--strict", "--format", "json"])
+    assert (default.exit_code, strict.exit_code) == (0, 1)
