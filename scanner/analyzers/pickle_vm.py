@@ -25,6 +25,8 @@ stopped (`incomplete`). Limits bound opcodes, stack depth, memo size and nesting
 from __future__ import annotations
 
 import _compat_pickle
+import base64
+import binascii
 import codecs
 import mmap
 import struct
@@ -254,9 +256,12 @@ class _Machine:
             return _BIGSTR
         raw = bytes(self.data[pos : pos + n])
         try:
-            return raw.decode(encoding, "surrogatepass" if encoding == "utf-8" else "strict")
+            text = raw.decode(encoding, "surrogatepass" if encoding == "utf-8" else "strict")
         except UnicodeDecodeError as exc:
             raise PickleError(f"undecodable string ({exc.reason})", pos) from None
+        if n >= 8 and raw.startswith(b"gA"):
+            self.saw_bytes = True  # base64 of a PROTO opcode: maybe an encoded pickle
+        return text
 
     # -- nested pickles ----------------------------------------------------------------------
     def _check_nested(self, func: Any, args: Any, offset: int) -> None:
@@ -269,6 +274,10 @@ class _Machine:
                 self._nested(value, via or "<call>", loads_like, offset)
             elif isinstance(value, bytes):
                 self._nested_bytes(value, via or "<call>", loads_like, offset)
+            elif isinstance(value, str) and value.startswith("gA") and len(value) >= 8:
+                decoded = _base64_pickle(value, self.limits.max_nested_bytes)
+                if decoded is not None:
+                    self._nested_bytes(decoded, via or "<call>", False, offset)
 
     def _nested(self, value: _Bytes, via: str, forced: bool, offset: int) -> None:
         length = value.end - value.start
@@ -942,6 +951,17 @@ def _encoded(args: Any, limit: int) -> bytes | None:
         except UnicodeEncodeError:
             return None
     return None
+
+
+def _base64_pickle(text: str, limit: int) -> bytes | None:
+    """A base64 string that decodes to something starting with PROTO (`gASV...`)."""
+    if len(text) > limit * 4 // 3 + 4:
+        return None
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) >= 2 and raw[0] == 0x80 and raw[1] <= 5 else None
 
 
 def _flatten(value: Any, depth: int = 0) -> list[Any]:

@@ -273,3 +273,20 @@ def test_pytorch_archive_records() -> None:
     assert artifact.properties["aibom:pytorch:byteorder"] == "little"
     assert artifact.properties["aibom:pytorch:format-version"] == "1"
     assert "aibom:pytorch:data-version" not in artifact.properties  # older torch only
+
+
+def test_zip64_entries_are_read(tmp_path: Path) -> None:
+    payload = (MALICIOUS / "proto2_global.pkl").read_bytes()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf, zf.open("archive/data.pkl", "w", force_zip64=True) as fh:
+        fh.write(payload)
+    data = buf.getvalue()
+    (entry,) = zipread.read_listing(data, 0, len(data), 10).entries
+    assert (entry.name, entry.size, entry.compressed_size) == (
+        "archive/data.pkl",
+        len(payload),
+        len(payload),
+    )
+    path = tmp_path / "z64.zip"
+    path.write_bytes(data)
+    assert members(analyze(path)) == [("archive/data.pkl", "posix.system")]

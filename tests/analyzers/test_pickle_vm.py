@@ -275,3 +275,31 @@ def test_scan_a_slice_of_a_larger_buffer() -> None:
     scan = scan_pickle(data, start=4, end=4 + len(SYSTEM_P2))
     assert [(i.qualname, i.offset) for i in scan.imports] == [("posix.system", 2)]
     assert scan.end_offset == 4 + len(SYSTEM_P2)
+
+
+def test_base64_encoded_pickle_argument_is_scanned() -> None:
+    import base64
+
+    encoded = base64.b64encode(SYSTEM_P2).decode()  # "gAJj..."
+    text = encoded.encode()
+    data = (
+        b"\x80\x04\x8c\x06pickle\x8c\x05loads\x93\x8c\x06base64\x8c\tb64decode\x93"
+        + b"X"
+        + struct.pack("<I", len(text))
+        + text
+        + b"\x85R\x85R."
+    )
+    scan = scan_pickle(data)
+    assert [i.qualname for i in scan.all_imports()] == [
+        "pickle.loads",
+        "base64.b64decode",
+        "posix.system",
+    ]
+    assert [(n.via, n.offset) for n in scan.nested] == [("base64.b64decode", 76)]
+
+
+def test_strings_that_are_not_base64_pickles_are_ignored() -> None:
+    data = b"\x80\x04\x8c\x05mylib\x8c\x01f\x93\x8c\x0cgAAAAnotb64!\x85R."
+    scan = scan_pickle(data)
+    assert scan.nested == []
+    assert scan.incomplete == []
