@@ -131,6 +131,8 @@ def sniff_bytes(head: bytes, name: str, size: int) -> str | None:
         return by_name
     if by_name == "pickle" and looks_like_legacy_pickle(head):
         return "pickle"
+    if suffix == ".model" and _looks_like_sentencepiece(head):
+        return None  # a SentencePiece tokenizer (protobuf), not weights
     if by_name is not None and looks_like_onnx(head):
         return "onnx"  # an ONNX model under another weight-like name (model.bin)
     if by_name is not None and size > 0:
@@ -148,6 +150,11 @@ def looks_like_onnx(head: bytes) -> bool:
     return (
         len(head) >= 3 and head[0] == 0x08 and 1 <= head[1] <= 20 and head[2] in _ONNX_SECOND_TAGS
     )
+
+
+def _looks_like_sentencepiece(head: bytes) -> bool:
+    """SentencePiece ModelProto: field 1 (a piece), whose first field is the piece string."""
+    return len(head) >= 4 and head[0] == 0x0A and head[1] < 0x80 and head[2] == 0x0A
 
 
 def _plausible_lzma(head: bytes, path: PurePosixPath) -> bool:

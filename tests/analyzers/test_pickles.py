@@ -290,3 +290,15 @@ def test_mutated_corpus_never_crashes_the_analyzers(tmp_path: Path) -> None:
             assert artifact.sha256 == hashlib.sha256(bytes(data)).hexdigest()
         analysed += 1
     assert analysed > 1000
+
+
+def test_sentencepiece_tokenizer_is_not_an_unknown_model(tmp_path: Path) -> None:
+    # the first bytes of a tokenizer.model written by sentencepiece 0.2.3
+    path = tmp_path / "tokenizer.model"
+    path.write_bytes(
+        b"\n\x0e\n\x05<unk>\x15\x00\x00\x00\x00\x18\x02\n\x0c\n\x03<s>\x15" + bytes(40)
+    )
+    assert sniff(path) is None
+    other = tmp_path / "weights.model"
+    other.write_bytes(b"\x01\x02\x03\x04 something else")
+    assert sniff(other) == "unknown-model"
