@@ -199,7 +199,16 @@ def decompress(fmt: str, blob: Blob, limit: int) -> bytes:
     elif fmt == "zstd":
         import zstandard  # optional
 
-        make = lambda: zstandard.ZstdDecompressor().decompressobj()  # noqa: E731
+        # a stream reader bounds every read (decompressobj expands a whole chunk at once)
+        reader = zstandard.ZstdDecompressor().stream_reader(
+            _SliceFile(blob.buf, blob.start, blob.end), read_across_frames=True
+        )
+        try:
+            while piece := reader.read(min(chunk_in * 8, limit - total + 1)):
+                add(piece)
+        except zstandard.ZstdError as exc:
+            raise ValueError(f"zstd data is corrupt ({exc})") from None
+        return b"".join(parts)
     elif fmt == "lz4":
         import lz4.frame  # optional
 
@@ -211,9 +220,6 @@ def decompress(fmt: str, blob: Blob, limit: int) -> bytes:
     while pos < blob.end:
         chunk = bytes(blob.buf[pos : min(blob.end, pos + chunk_in)])
         pos += len(chunk)
-        if fmt in ("zstd",):
-            add(dec.decompress(chunk))
-            continue
         add(dec.decompress(chunk, max(1, limit - total + 1)))
         while not getattr(dec, "needs_input", True) and not getattr(dec, "eof", False):
             add(dec.decompress(b"", max(1, limit - total + 1)))

@@ -8,6 +8,8 @@ import struct
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from aibom.analyzers import get_analyzer, zipread
 from aibom.config import Config
 from aibom.model import Artifact, Location
@@ -290,3 +292,24 @@ def test_zip64_entries_are_read(tmp_path: Path) -> None:
     path = tmp_path / "z64.zip"
     path.write_bytes(data)
     assert members(analyze(path)) == [("archive/data.pkl", "posix.system")]
+
+
+def test_zstd_and_lz4_wrappers(tmp_path: Path) -> None:
+    zstandard = pytest.importorskip("zstandard")
+    lz4_frame = pytest.importorskip("lz4.frame")
+    payload = (MALICIOUS / "proto2_global.pkl").read_bytes()
+    for name, data, fmt in [
+        ("m.pkl.zst", zstandard.ZstdCompressor().compress(payload), "pickle+zstd"),
+        ("m.pkl.lz4", lz4_frame.compress(payload), "pickle+lz4"),
+    ]:
+        path = tmp_path / name
+        path.write_bytes(data)
+        artifact = analyze(path)
+        assert artifact.format == fmt
+        assert members(artifact) == [(f"<{fmt.split('+')[1]}>", "posix.system")]
+    bomb = tmp_path / "zeros.zst"
+    bomb.write_bytes(zstandard.ZstdCompressor().compress(bytes(50 << 20)))
+    artifact = analyze(bomb, Config(max_decompressed_bytes=10 << 20))
+    assert artifact.incomplete == [
+        "zstd data expands past 10485760 bytes: possible decompression bomb; not expanded"
+    ]
