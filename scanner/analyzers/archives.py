@@ -14,7 +14,7 @@ import re
 import tarfile
 import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any, cast
 
 from ..config import Config
 from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, Location
@@ -201,7 +201,7 @@ def decompress(fmt: str, blob: Blob, limit: int) -> bytes:
 
         # a stream reader bounds every read (decompressobj expands a whole chunk at once)
         reader = zstandard.ZstdDecompressor().stream_reader(
-            _SliceFile(blob.buf, blob.start, blob.end), read_across_frames=True
+            cast(IO[bytes], _SliceFile(blob.buf, blob.start, blob.end)), read_across_frames=True
         )
         try:
             while piece := reader.read(min(chunk_in * 8, limit - total + 1)):
