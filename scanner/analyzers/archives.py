@@ -37,6 +37,8 @@ from .pickles import (
 MAX_IN_MEMORY = 1024 * 1024 * 1024
 # Largest prefix of an unrecognised member tried as a protocol 0/1 pickle.
 SPECULATIVE_BYTES = 4 * 1024 * 1024
+# Zips up to this size are also searched for local entries the central directory hides.
+HIDDEN_SCAN_BYTES = 64 * 1024 * 1024
 # Compression ratio beyond which a member is treated as a bomb (deflate peaks near 1032:1).
 MAX_RATIO = 1100
 _PROTO0 = frozenset(b"(c}]ild)tIPFLSVNK\x80")
@@ -245,6 +247,12 @@ def analyze_zip(ctx: Context, blob: Blob, prefix: str | None, depth: int) -> Non
             prefix,
             f"zip central directory unusable ({listing.problems[0]})",
             quirk="central directory unusable",
+        )
+    if not listing.from_local_headers and blob.size <= HIDDEN_SCAN_BYTES:
+        listing.entries.extend(
+            zipread.hidden_local_entries(
+                blob.buf, blob.start, blob.end, listing, cfg.max_archive_members
+            )
         )
     names = [e.name for e in listing.entries]
     layout = classify_zip(names)

@@ -126,6 +126,27 @@ def read_listing(buf: Buffer, start: int, end: int, max_entries: int) -> ZipList
     return listing
 
 
+def hidden_local_entries(
+    buf: Buffer, start: int, end: int, listing: ZipListing, max_entries: int
+) -> list[ZipEntry]:
+    """Local entries the central directory does not list (readers that stream local
+    headers see them; PyTorch does not). Only called for small archives: in large ones
+    tensor bytes may contain the signature by chance."""
+    known = {e.header_offset for e in listing.entries}
+    try:
+        local = _local_headers(buf, start, end, max_entries)
+    except ZipError:
+        return []
+    hidden = []
+    for entry in local:
+        if entry.header_offset in known or not entry.name or "\x00" in entry.name:
+            continue
+        _read_local_header(buf, start, end, entry)
+        entry.notes.append("not listed in the central directory")
+        hidden.append(entry)
+    return hidden
+
+
 def _central_directory(
     buf: Buffer, start: int, end: int, max_entries: int
 ) -> tuple[list[ZipEntry], list[str]]:

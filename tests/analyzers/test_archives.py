@@ -313,3 +313,40 @@ def test_zstd_and_lz4_wrappers(tmp_path: Path) -> None:
     assert artifact.incomplete == [
         "zstd data expands past 10485760 bytes: possible decompression bomb; not expanded"
     ]
+
+
+def test_local_entry_hidden_from_the_central_directory(tmp_path: Path) -> None:
+    import zlib
+
+    base = (BENIGN / "linear.pt").read_bytes()
+    payload = (MALICIOUS / "proto2_global.pkl").read_bytes()
+    name = b"linear/extra.pkl"
+    hidden = (
+        struct.pack(
+            "<4sHHHHHIIIHH",
+            b"PK\x03\x04",
+            20,
+            0,
+            0,
+            0,
+            0,
+            zlib.crc32(payload),
+            len(payload),
+            len(payload),
+            len(name),
+            0,
+        )
+        + name
+        + payload
+    )
+    eocd = base.rfind(b"PK\x05\x06")
+    cd_offset = struct.unpack_from("<I", base, eocd + 16)[0]
+    data = bytearray(base[:cd_offset] + hidden + base[cd_offset:])
+    struct.pack_into("<I", data, eocd + len(hidden) + 16, cd_offset + len(hidden))
+    path = tmp_path / "hidden.pt"
+    path.write_bytes(bytes(data))
+    artifact = analyze(path)
+    assert ("linear/extra.pkl", "posix.system") in members(artifact)
+    assert [(i.location.member, i.detail) for i in artifact.issues] == [
+        ("linear/extra.pkl", "zip member 'linear/extra.pkl': not listed in the central directory")
+    ]
