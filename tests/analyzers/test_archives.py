@@ -203,13 +203,11 @@ def test_truncated_gzip_is_incomplete(tmp_path: Path) -> None:
 def test_torchscript_code_is_recorded() -> None:
     artifact = analyze(BENIGN / "scripted.pt")
     assert artifact.format == "torchscript"
-    assert artifact.facts["torchscript_code"] == [
-        "scripted/code/__torch__/torch/nn/modules/linear.py"
-    ]
+    assert artifact.facts["torchscript_code"] == ["scripted/code/__torch__/fixture_linear.py"]
     assert [(i.kind, i.arg_dict) for i in artifact.issues] == [
         (
             "torchscript:code",
-            {"files": "1", "first": "scripted/code/__torch__/torch/nn/modules/linear.py"},
+            {"files": "1", "first": "scripted/code/__torch__/fixture_linear.py"},
         )
     ]
 

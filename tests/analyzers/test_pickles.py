@@ -146,7 +146,7 @@ BENIGN_EXPECTED: dict[str, tuple[str, str, ComponentKind, set[str]]] = {
         "torchscript",
         "pytorch",
         MODEL,
-        TORCH | {"__torch__.torch.nn.modules.linear.Linear", "torch.jit._pickle.build_intlist"},
+        TORCH | {"__torch__.fixture_linear.Linear", "torch.jit._pickle.build_intlist"},
     ),
     "logreg.pkl": ("pickle", "scikit-learn", MODEL, LOGREG),
     "logreg_p2.pkl": ("pickle", "scikit-learn", MODEL, LOGREG | {"_codecs.encode"}),
