@@ -34,7 +34,8 @@ def imp(module: str, name: str) -> PickleImport:
         ("asyncio.unix_events", "_UnixSubprocessTransport._start", "dangerous", "asyncio"),
         ("torch.serialization", "load", "dangerous", "torch.serialization.load"),
         ("torch", "load", "dangerous", "torch.load"),
-        ("pkgutil", "resolve_name", "dangerous", "pkgutil.resolve_name"),  # most specific entry
+        ("pkgutil", "resolve_name", "dangerous", "pkgutil.resolve_name"),
+        ("antigravity", "geohash", "dangerous", "antigravity"),  # importing it acts  # most specific entry
         ("_io", "FileIO", "dangerous", "_io.FileIO"),
         ("builtins", "eval", "dangerous", "builtins.eval"),
         ("builtins", "print", "unknown-stdlib", None),  # not listed, stdlib: high
@@ -72,7 +73,7 @@ def test_candidates_and_entries() -> None:
 def test_every_dangerous_entry_names_its_sources() -> None:
     data = globals_data()
     assert len(data.dangerous) > 200
-    known = {"picklescan", "modelscan", "fickling", "modelaudit", "advisory"}
+    known = {"picklescan", "modelscan", "fickling", "modelaudit", "advisory", "aibom"}
     for name, sources in data.dangerous.items():
         assert sources and set(sources) <= known, name
     assert data.dangerous["posix"] == ("picklescan", "modelscan", "fickling")
