@@ -33,6 +33,7 @@ ISSUE_RULES = {
 class Globals:
     safe: frozenset[str]
     dangerous: dict[str, tuple[str, ...]]
+    attributes: dict[str, tuple[str, ...]]  # attribute names that make any path a gadget
 
 
 @cache
@@ -40,7 +41,10 @@ def globals_data() -> Globals:
     data = load_data_toml("pickle_globals.toml")
     safe = frozenset(data["safe"]["names"])
     dangerous = {name: tuple(sources) for name, sources in data["dangerous"].items()}
-    return Globals(safe, dangerous)
+    attributes = {
+        name: tuple(sources) for name, sources in data.get("dangerous_attributes", {}).items()
+    }
+    return Globals(safe, dangerous, attributes)
 
 
 def candidates(module: str, name: str) -> list[str]:
@@ -66,6 +70,7 @@ def dangerous_entry(module: str, name: str, data: Globals | None = None) -> str 
 
 
 def classify(imp: PickleImport, config: Config) -> tuple[str, str | None]:
+    # the entry is a [dangerous] name, or a [dangerous_attributes] name the path goes through
     """("safe" | "dangerous" | "unresolved" | "unknown-stdlib" | "unknown", entry)."""
     if imp.module == UNRESOLVED:
         return "unresolved", None
@@ -76,6 +81,9 @@ def classify(imp: PickleImport, config: Config) -> tuple[str, str | None]:
     entry = dangerous_entry(imp.module, imp.name, data)
     if entry is not None:
         return "dangerous", entry
+    for part in imp.name.split("."):
+        if part in data.attributes:
+            return "dangerous", part
     root = imp.module.split(".", 1)[0]
     if root in sys.stdlib_module_names or root in ("__builtin__", "builtins"):
         return "unknown-stdlib", None
@@ -108,7 +116,8 @@ def pickle_global_findings(inventory: Inventory, config: Config) -> Iterator[Fin
             loc = _location(artifact, imp)
             called = " (called)" if imp.called else ""
             if verdict == "dangerous":
-                sources = globals_data().dangerous.get(entry or "", ())
+                table = globals_data()
+                sources = table.dangerous.get(entry or "") or table.attributes.get(entry or "", ())
                 why = (
                     "this file runs code when loaded"
                     if imp.called

@@ -35,7 +35,10 @@ def imp(module: str, name: str) -> PickleImport:
         ("torch.serialization", "load", "dangerous", "torch.serialization.load"),
         ("torch", "load", "dangerous", "torch.load"),
         ("pkgutil", "resolve_name", "dangerous", "pkgutil.resolve_name"),
-        ("antigravity", "geohash", "dangerous", "antigravity"),  # importing it acts  # most specific entry
+        ("antigravity", "geohash", "dangerous", "antigravity"),  # importing it acts
+        ("mylib", "f.__globals__", "dangerous", "__globals__"),  # attribute-path gadgets
+        ("numpy", "ndarray.__class__.__subclasses__", "dangerous", "__class__"),
+        ("builtins", "__dict__", "dangerous", "__dict__"),  # most specific entry
         ("_io", "FileIO", "dangerous", "_io.FileIO"),
         ("builtins", "eval", "dangerous", "builtins.eval"),
         ("builtins", "print", "unknown-stdlib", None),  # not listed, stdlib: high
@@ -193,7 +196,7 @@ def test_function_pickles_from_cloudpickle_and_dill_are_dangerous() -> None:
     # a function from a module-less namespace, as a notebook or script would define it
     function = eval("lambda x: x + 1", {"__name__": "__main__"})
     assert verdicts(dill.dumps(function)) == {
-        "builtins.__dict__": "unknown-stdlib",
+        "builtins.__dict__": "dangerous",  # every builtin, eval included
         "dill._dill._create_code": "dangerous",
         "dill._dill._create_function": "dangerous",
     }
