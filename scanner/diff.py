@@ -581,7 +581,15 @@ def _short(digest: str) -> str:
 
 def default_judge() -> GlobalJudge:
     """Classify a pickle global with the same rule data the scan uses."""
-    from .checks import models
+    from .checks.models import classify
+    from .config import Config
+    from .model import PickleImport
 
-    judge: GlobalJudge | None = getattr(models, "classify_global", None)
-    return judge if judge is not None else (lambda name: "unknown")
+    config = Config()
+
+    def judge(qualname: str) -> str:
+        module, _, name = qualname.rpartition(".")
+        verdict, _entry = classify(PickleImport(module or qualname, name), config)
+        return {"safe": "safe", "dangerous": "dangerous"}.get(verdict, "unknown")
+
+    return judge
