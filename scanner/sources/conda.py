@@ -29,7 +29,7 @@ from ..config import Config
 from ..model import Collected, Dependency, IndexOption, Location, ScanError, SourceKind
 from ..redact import redact_text, redact_url
 from ..walk import FileRef
-from .requirements import decode_bytes, parse_requirement_lines, text_suppressions
+from .requirements import parse_requirement_lines, read_limited_text, text_suppressions
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_ITEMS = 100_000
@@ -44,29 +44,9 @@ _NAME = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.\-]*)")
 
 
 def collect(file: FileRef, config: Config) -> Collected:
-    if file.size > MAX_FILE_BYTES:
-        return Collected(
-            errors=[
-                ScanError(
-                    Location(file.rel),
-                    f"file too large for a conda environment file ({file.size} bytes, limit "
-                    f"{MAX_FILE_BYTES}); not parsed",
-                )
-            ]
-        )
-    try:
-        data = file.path.read_bytes()
-    except OSError as exc:
-        return Collected(
-            errors=[ScanError(Location(file.rel), f"cannot read: {exc.strerror or exc}")]
-        )
-    text, problem = decode_bytes(data)
-    out = Collected()
-    if problem is not None:
-        out.errors.append(ScanError(Location(file.rel), problem))
-    if text is None:
-        return out
-    out.extend(parse_environment_text(text, file.rel, base_dir=file.path.parent))
+    text, out = read_limited_text(file, MAX_FILE_BYTES, "a conda environment file")
+    if text is not None:
+        out.extend(parse_environment_text(text, file.rel, base_dir=file.path.parent))
     return out
 
 

@@ -182,6 +182,31 @@ def parse_requirement_lines(
 # --------------------------------------------------------------------------- decoding
 
 
+def read_limited(file: FileRef, limit: int, what: str = "") -> tuple[bytes | None, Collected]:
+    """The bytes of a source file, or None with a scan error when it is too large or
+    cannot be read. Shared by the collectors that read a whole file."""
+    if file.size > limit:
+        label = f" for {what}" if what else ""
+        reason = f"file too large{label} ({file.size} bytes, limit {limit}); not parsed"
+        return None, Collected(errors=[ScanError(Location(file.rel), reason)])
+    try:
+        return file.path.read_bytes(), Collected()
+    except OSError as exc:
+        reason = f"cannot read: {exc.strerror or exc}"
+        return None, Collected(errors=[ScanError(Location(file.rel), reason)])
+
+
+def read_limited_text(file: FileRef, limit: int, what: str = "") -> tuple[str | None, Collected]:
+    """Like `read_limited`, then decoded with `decode_bytes` (a guessed encoding is recorded)."""
+    data, out = read_limited(file, limit, what)
+    if data is None:
+        return None, out
+    text, problem = decode_bytes(data)
+    if problem is not None:
+        out.errors.append(ScanError(Location(file.rel), problem))
+    return text, out
+
+
 def decode_bytes(data: bytes) -> tuple[str | None, str | None]:
     """Decode a text file: (text, problem). `text` is None when the bytes are not text."""
     for bom, encoding in (

@@ -37,9 +37,10 @@ from .pyproject import top_level_only
 from .requirements import (
     _url_kind,
     _vcs_ref,
-    decode_bytes,
     exact_version,
     parse_requirements_file,
+    read_limited,
+    read_limited_text,
     split_comment,
     text_suppressions,
 )
@@ -102,28 +103,9 @@ def _requirement(
 
 
 def collect_setup_cfg(file: FileRef, config: Config) -> Collected:
-    if file.size > MAX_FILE_BYTES:
-        return Collected(
-            errors=[
-                ScanError(
-                    Location(file.rel),
-                    f"file too large ({file.size} bytes, limit {MAX_FILE_BYTES}); not parsed",
-                )
-            ]
-        )
-    try:
-        data = file.path.read_bytes()
-    except OSError as exc:
-        return Collected(
-            errors=[ScanError(Location(file.rel), f"cannot read: {exc.strerror or exc}")]
-        )
-    text, problem = decode_bytes(data)
-    out = Collected()
-    if problem is not None:
-        out.errors.append(ScanError(Location(file.rel), problem))
-    if text is None:
-        return out
-    out.extend(parse_setup_cfg_text(text, file.rel, base_dir=file.path.parent))
+    text, out = read_limited_text(file, MAX_FILE_BYTES)
+    if text is not None:
+        out.extend(parse_setup_cfg_text(text, file.rel, base_dir=file.path.parent))
     return top_level_only(out, file.rel)
 
 
@@ -273,21 +255,9 @@ def _looks_semicolon_list(value: str) -> bool:
 
 
 def collect_setup_py(file: FileRef, config: Config) -> Collected:
-    if file.size > MAX_FILE_BYTES:
-        return Collected(
-            errors=[
-                ScanError(
-                    Location(file.rel),
-                    f"file too large ({file.size} bytes, limit {MAX_FILE_BYTES}); not parsed",
-                )
-            ]
-        )
-    try:
-        data = file.path.read_bytes()
-    except OSError as exc:
-        return Collected(
-            errors=[ScanError(Location(file.rel), f"cannot read: {exc.strerror or exc}")]
-        )
+    data, out = read_limited(file, MAX_FILE_BYTES)
+    if data is None:
+        return out
     return top_level_only(parse_setup_py_bytes(data, file.rel), file.rel)
 
 
