@@ -155,9 +155,18 @@ def main() -> None:
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def scan(paths: tuple[Path, ...], debug: bool, **options: Any) -> None:
     """Inventory PATHS (default: .) and write an AIBOM; report findings."""
-    from .commands import run_scan
+    from .commands import scan as scan_command
+    from .config import ScanRequest
 
-    _run(lambda: run_scan(paths or (Path("."),), options), debug)
+    request = ScanRequest(
+        paths=paths or (Path("."),),
+        spec_version=options.pop("spec_version") or "1.6",
+        envs=tuple(options.pop("envs")),
+        extra_files=tuple(options.pop("extra_files")),
+        exclude=tuple(options.pop("exclude")),
+        **options,
+    )
+    _run(lambda: scan_command.run(request), debug)
 
 
 @main.command()
@@ -172,9 +181,9 @@ def scan(paths: tuple[Path, ...], debug: bool, **options: Any) -> None:
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def check(files: tuple[Path, ...], config_file: Path | None, models: bool, debug: bool) -> None:
     """Fast checks on the given files only (the pre-commit hook): `file:line: RULE message`."""
-    from .hook import run_check
+    from .commands import check as check_command
 
-    _run(lambda: run_check(files, config_file, models=models), debug)
+    _run(lambda: check_command.run(files, config_file, models=models), debug)
 
 
 @main.command()
@@ -191,9 +200,9 @@ def check(files: tuple[Path, ...], config_file: Path | None, models: bool, debug
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def verify(bom_file: Path, path: Path | None, report_format: str, debug: bool) -> None:
     """Re-hash every file BOM_FILE records under PATH (default: .); exit 0 only if all match."""
-    from .verify import run_verify
+    from .commands import verify as verify_command
 
-    _run(lambda: run_verify(bom_file, path or Path("."), report_format), debug)
+    _run(lambda: verify_command.run(bom_file, path or Path("."), report_format), debug)
 
 
 @main.command()
@@ -217,9 +226,9 @@ def diff(
     old: str, new: str, diff_format: str, fail_on: str, repo: Path | None, debug: bool
 ) -> None:
     """What changed in the supply chain between two AIBOMs (or two git revisions)."""
-    from .diff_command import run_diff
+    from .commands import diff as diff_command
 
-    _run(lambda: run_diff(old, new, diff_format, fail_on, repo), debug)
+    _run(lambda: diff_command.run(old, new, diff_format, fail_on, repo), debug)
 
 
 @main.command()
@@ -227,9 +236,9 @@ def diff(
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def validate(files: tuple[Path, ...], debug: bool) -> None:
     """Check CycloneDX files against the official schema of their spec version."""
-    from .bom_validate import run_validate
+    from .commands import validate as validate_command
 
-    _run(lambda: run_validate(files), debug)
+    _run(lambda: validate_command.run(files), debug)
 
 
 @main.command()
@@ -239,9 +248,9 @@ def validate(files: tuple[Path, ...], debug: bool) -> None:
 )
 def rules(rule_id: str | None, rules_format: str) -> None:
     """List every rule, or explain RULE_ID."""
-    from .rules_command import run_rules
+    from .commands import rules as rules_command
 
-    _run(lambda: run_rules(rule_id, rules_format), False)
+    _run(lambda: rules_command.run(rule_id, rules_format), False)
 
 
 @main.command()
@@ -251,9 +260,9 @@ def rules(rule_id: str | None, rules_format: str) -> None:
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def pin(files: tuple[Path, ...], index_url: str | None, dry_run: bool, debug: bool) -> None:
     """Rewrite requirements FILES with exact pins and --hash lines (network)."""
-    from .pinning import run_pin
+    from .commands import pin as pin_command
 
-    _run(lambda: run_pin(files, index_url, dry_run), debug)
+    _run(lambda: pin_command.run(files, index_url, dry_run), debug)
 
 
 __all__ = ["EXIT_USAGE", "main"]

@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .compat import tomllib
+from .errors import ConfigError, InputError
 from .model import Severity
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 
 @dataclass(frozen=True)
@@ -215,6 +210,62 @@ def load_config(root: Path, config_file: Path | None = None, **cli: Any) -> Conf
     values.update(_from_environment())
     values.update({k: v for k, v in cli.items() if v is not None})
     return Config(**values)
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """What the user asked `aibom scan` for: built by the CLI (or a library caller)."""
+
+    paths: tuple[Path, ...] = (Path("."),)
+    output: Path | None = None
+    spec_version: str = "1.6"
+    envs: tuple[Path, ...] = ()
+    extra_files: tuple[Path, ...] = ()
+    exclude: tuple[str, ...] = ()
+    config_file: Path | None = None
+    reproducible: bool | None = None
+    report_format: str | None = None
+    report: Path | None = None
+    fail_on: str | None = None
+    strict: bool | None = None
+    exit_zero: bool = False
+    online: bool | None = None
+    audit: bool | None = None
+    vuln_db: Path | None = None
+    baseline: Path | None = None
+    write_baseline: Path | None = None
+    quiet: bool = False
+
+
+def build_config(request: ScanRequest) -> Config:
+    """The Config for a scan request: the config file, the environment, then the CLI."""
+    for path in request.paths:
+        if not path.exists() and not path.is_symlink():
+            raise InputError("path does not exist", str(path), hint="check the path you gave")
+    for env in request.envs:
+        if not Path(env).exists():
+            raise InputError(
+                "environment not found", str(env), hint="give a virtualenv or site-packages folder"
+            )
+    cli: dict[str, Any] = {
+        "roots": tuple(request.paths),
+        "envs": tuple(request.envs) or None,
+        "extra_files": tuple(request.extra_files) or None,
+        "online": request.online,
+        "strict": request.strict,
+        "audit": request.audit,
+        "vuln_db": request.vuln_db,
+        "reproducible": request.reproducible,
+        "baseline": request.baseline,
+    }
+    if request.fail_on:
+        cli["fail_on"] = Severity.parse(request.fail_on)
+    config = load_config(request.paths[0], request.config_file, **cli)
+    if request.exclude:
+        config = config.replace(exclude=config.exclude + tuple(request.exclude))
+    if os.environ.get("SOURCE_DATE_EPOCH") and not config.reproducible:
+        config = config.replace(reproducible=True)
+    return config
 
 
 def _from_environment() -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -32,6 +33,19 @@ class Severity(enum.IntEnum):
     @property
     def label(self) -> str:
         return self.name.lower()
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A file found by the walker."""
+
+    path: Path  # the path to open
+    rel: str  # POSIX path shown to users and recorded in the AIBOM
+    size: int
+
+    @property
+    def name(self) -> str:
+        return self.path.name
 
 
 @dataclass(frozen=True, order=True)

@@ -7,13 +7,23 @@
 - severity overrides (config `[tool.aibom.severity]`) change a rule's severity;
 - a run fails when a reported finding is at or above `fail_on`, or, with `--strict`, when a
   rule tagged "strict" fired (unknown pickle imports, incomplete analysis).
+
+Baselines record today's findings so that only new ones fail CI.
+
+A baseline is a JSON file listing findings by fingerprint (rule id, path, archive member and
+arguments; never the line number, so moving a line does not resurrect a finding):
+
+    {"schema": "aibom-baseline/1", "findings": [{"fingerprint": "...", "rule": "AIB101",
+      "location": "requirements.txt:3", "message": "..."}]}
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from .config import Config
+from .errors import InputError
 from .model import Finding, Inventory, Severity, Suppression
 from .rules import get_rule
 
@@ -28,7 +38,7 @@ def apply_policy(
     findings: list[Finding], inventory: Inventory, config: Config
 ) -> tuple[list[Finding], list[Finding]]:
     """Split findings into (reported, suppressed)."""
-    baseline = load_baseline(config.baseline) if config.baseline is not None else frozenset()
+    baseline = read_baseline(config.baseline) if config.baseline is not None else frozenset()
     by_line = _suppressions_by_line(inventory.suppressions)
     kept: list[Finding] = []
     suppressed: list[Finding] = []
@@ -75,7 +85,43 @@ def fails(findings: list[Finding], config: Config) -> bool:
     return False
 
 
-def load_baseline(path: Path) -> frozenset[str]:
-    from .baseline import read_baseline
+BASELINE_SCHEMA = "aibom-baseline/1"
 
-    return read_baseline(path)
+
+def write_baseline(findings: list[Finding], path: Path) -> None:
+    """Write a baseline of `findings` (give reported and suppressed ones alike)."""
+    entries = {}
+    for finding in findings:
+        rule = get_rule(finding.rule_id)
+        entries[finding.fingerprint] = {
+            "fingerprint": finding.fingerprint,
+            "rule": rule.id,
+            "location": str(finding.location),
+            "message": rule.render(finding),
+        }
+    document = {"schema": BASELINE_SCHEMA, "findings": [entries[k] for k in sorted(entries)]}
+    Path(path).write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def read_baseline(path: Path) -> frozenset[str]:
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(
+            "baseline file not found",
+            str(path),
+            hint="create it with `aibom scan --write-baseline FILE`",
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read baseline: {exc}", str(path)) from None
+    if not isinstance(document, dict) or document.get("schema") != BASELINE_SCHEMA:
+        raise InputError(f"not an aibom baseline (expected schema {BASELINE_SCHEMA!r})", str(path))
+    findings = document.get("findings")
+    if not isinstance(findings, list):
+        raise InputError("baseline has no 'findings' list", str(path))
+    prints = set()
+    for index, entry in enumerate(findings):
+        if not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str):
+            raise InputError(f"baseline entry {index} has no fingerprint", str(path))
+        prints.add(entry["fingerprint"])
+    return frozenset(prints)

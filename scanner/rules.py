@@ -18,19 +18,15 @@ Each rule is declared exactly once:
 
 from __future__ import annotations
 
+import json
 import string
-import sys
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from .compat import tomllib
 from .model import Finding, Severity
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 RULE_FILE_PREFIX = "rules_"
 _REQUIRED = ("id", "slug", "title", "severity", "message", "description", "remediation")
@@ -131,4 +127,93 @@ def _parse_rule(raw: dict[str, Any], file_name: str) -> Rule:
         references=tuple(raw.get("references", ())),
         tags=tuple(raw.get("tags", ())),
         source_file=file_name,
+    )
+
+
+# The docs/rules.md generator and `aibom rules` texts.
+
+DOCS_HEADER = """<!-- Generated from rules/rules_*.toml by `aibom rules --format markdown`.
+     Do not edit by hand: a test fails when this file is stale. -->
+# Rules
+
+Every finding aibom reports comes from one of these rules. Each rule has a stable id and
+slug (both work in `disable`, `[tool.aibom.severity]` and `# aibom: ignore[...]`), a default
+severity (change it per rule in config), and a remediation. `aibom rules RULE-ID` prints one.
+"""
+
+
+def explain(rule: Rule) -> str:
+    parts = [
+        f"{rule.id} {rule.slug} ({rule.severity.label})",
+        rule.title,
+        "",
+        rule.description,
+        "",
+        f"Remediation: {rule.remediation}",
+    ]
+    if rule.cwe:
+        parts.append("CWE: " + ", ".join(f"CWE-{c}" for c in rule.cwe))
+    if rule.example:
+        parts += ["", "Example:", *("  " + line for line in rule.example.splitlines())]
+    if rule.references:
+        parts += ["", "References:", *(f"  {ref}" for ref in rule.references)]
+    return "\n".join(parts)
+
+
+def rules_markdown() -> str:
+    rules = list(all_rules().values())
+    lines = [DOCS_HEADER, "| id | slug | severity | title |", "|---|---|---|---|"]
+    lines += [
+        f"| [{r.id}](#{r.id.lower()}) | `{r.slug}` | {r.severity.label} | {r.title} |"
+        for r in rules
+    ]
+    lines.append("")
+    lines += [rule_markdown(rule) for rule in rules]
+    return "\n".join(lines)
+
+
+def rule_markdown(rule: Rule) -> str:
+    out = [
+        f"## {rule.id}",
+        "",
+        f"**{rule.title}** — `{rule.slug}`, default severity "
+        f"**{rule.severity.label}**"
+        + (" · " + ", ".join(f"CWE-{c}" for c in rule.cwe) if rule.cwe else ""),
+        "",
+    ]
+    out += [
+        rule.description,
+        "",
+        f"**Message:** `{rule.message}`",
+        "",
+        f"**Remediation:** {rule.remediation}",
+        "",
+    ]
+    if rule.example:
+        out += ["**Example:**", "", "```", rule.example, "```", ""]
+    if rule.references:
+        out += ["**References:**", "", *(f"- {ref}" for ref in rule.references), ""]
+    return "\n".join(out)
+
+
+def rules_json(rules: list[Rule]) -> str:
+    return json.dumps(
+        [
+            {
+                "id": r.id,
+                "slug": r.slug,
+                "title": r.title,
+                "severity": r.severity.label,
+                "group": r.group,
+                "cwe": list(r.cwe),
+                "message": r.message,
+                "description": r.description,
+                "remediation": r.remediation,
+                "example": r.example,
+                "references": list(r.references),
+                "tags": list(r.tags),
+            }
+            for r in rules
+        ],
+        indent=2,
     )

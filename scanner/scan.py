@@ -11,9 +11,9 @@ from pathlib import Path
 
 from . import analyzers, sources
 from .config import Config
-from .model import Collected, Finding, Inventory, Location, ScanError
+from .model import Collected, FileRef, Finding, Inventory, Location, ScanError
 from .sniff import HEAD_SIZE, sniff
-from .walk import FileRef, walk
+from .walk import walk
 
 
 @dataclass
@@ -139,11 +139,11 @@ def _collect_env(env: Path, config: Config) -> Collected:
 # Enrichers add facts from the network or local databases; each runs only when enabled.
 def enrich(inventory: Inventory, config: Config) -> None:
     if config.online:
-        from .index import enrich_from_index
+        from .enrich.index import enrich_from_index
 
         enrich_from_index(inventory, config)
     if config.audit or config.vuln_db is not None:
-        from .vulns import enrich_vulnerabilities
+        from .enrich.vulns import enrich_vulnerabilities
 
         enrich_vulnerabilities(inventory, config)
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model import Location, ScanError
+from .model import FileRef, Location, ScanError
 
 SKIP_DIRS = frozenset(
     {
@@ -35,17 +35,6 @@ SKIP_DIRS = frozenset(
         "dist-packages",
     }
 )
-
-
-@dataclass(frozen=True)
-class FileRef:
-    path: Path  # the path to open
-    rel: str  # POSIX path shown to users and recorded in the AIBOM
-    size: int
-
-    @property
-    def name(self) -> str:
-        return self.path.name
 
 
 @dataclass

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from aibom.bom import SPEC_VERSIONS, build_document, render_bom, write_bom
-from aibom.bom_validate import validate_text
-from aibom.bomread import parse_bom
+from aibom.bom.cyclonedx import SPEC_VERSIONS, build_document, render_bom, write_bom
+from aibom.bom.read import parse_bom
+from aibom.bom.validate import validate_text
 from aibom.config import Config
 from aibom.errors import InputError
 from aibom.model import (

@@ -11,8 +11,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from aibom.cli import main
-from aibom.commands import Progress
-from aibom.walk import FileRef
+from aibom.commands.scan import Progress
+from aibom.model import FileRef
 
 
 def _project(tmp_path: Path, pyproject: str) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from aibom.components import build_graph
+from aibom.bom.graph import build_graph
 from aibom.config import Config
 from aibom.model import (
     Artifact,

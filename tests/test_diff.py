@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from aibom.bomread import parse_bom
+from aibom.bom.read import parse_bom
 from aibom.cli import main
-from aibom.diff import CHANGE_KINDS, diff, purl_identity
-from aibom.diff_render import render
+from aibom.diff.compare import CHANGE_KINDS, diff, purl_identity
+from aibom.diff.render import render
 from aibom.errors import InputError
 
 HERE = Path(__file__).resolve().parent.parent / "fixtures" / "diff"

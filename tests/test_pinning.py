@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from aibom.commands.check import check_files
+from aibom.commands.pin import run as run_pin
 from aibom.config import Config
-from aibom.hook import check_files
-from aibom.pinning import run_pin
 
 INDEX = Path(__file__).resolve().parent.parent / "fixtures" / "index"
 PYPI = "https://pypi.org/simple/"

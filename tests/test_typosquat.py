@@ -1,4 +1,4 @@
-"""Typosquat engine (aibom.typosquat), its data files and the AIB301-AIB303 check."""
+"""Typosquat engine (aibom.checks.typosquat_index), its data files and the AIB301-AIB303 check."""
 
 from __future__ import annotations
 
@@ -10,11 +10,7 @@ from pathlib import Path
 import pytest
 
 from aibom.checks.typosquat import check_typosquats
-from aibom.config import Config
-from aibom.model import Dependency, Inventory, Location, SourceKind
-from aibom.rules import get_rule, read_data_file
-from aibom.scan import scan
-from aibom.typosquat import (
+from aibom.checks.typosquat_index import (
     Match,
     TyposquatIndex,
     check_name,
@@ -23,6 +19,10 @@ from aibom.typosquat import (
     parse_known,
     parse_popular,
 )
+from aibom.config import Config
+from aibom.model import Dependency, Inventory, Location, SourceKind
+from aibom.rules import get_rule, read_data_file
+from aibom.scan import scan
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -311,7 +311,7 @@ def test_check_placeholder_typo_allowlist_conda_urls_and_duplicates() -> None:
 
 
 def test_online_facts_say_when_a_look_alike_does_not_exist_on_the_index() -> None:
-    from aibom.index import PAGES, PUBLIC, page_key
+    from aibom.enrich.index import PAGES, PUBLIC, page_key
 
     public = "https://pypi.org/simple/"
     inv = Inventory(root=".")
@@ -372,7 +372,7 @@ def test_hostile_names_get_an_answer_not_a_crash(name: str) -> None:
     ],
 )
 def test_osa_distance_full_and_banded(a: str, b: str, full: int, banded: int) -> None:
-    from aibom.typosquat import _osa
+    from aibom.checks.typosquat_index import _osa
 
     assert _osa(a, b) == full
     assert _osa(a, b, limit=2) == banded

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from aibom.typosquat import _one_edit, default_index, normalise
+from aibom.checks.typosquat_index import _one_edit, default_index, normalise
 
 DATA = Path(__file__).resolve().parent / "typosquat"
 

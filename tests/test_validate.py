@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from aibom.bom_validate import (
+from aibom.bom.validate import (
     _iri_reference,
-    run_validate,
     validate_document,
     validate_text,
 )
 from aibom.cli import main
+from aibom.commands.validate import run as run_validate
 from aibom.errors import InputError
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -236,7 +236,7 @@ def test_validation_does_not_load_rfc3987_syntax() -> None:
 
     code = (
         "import sys, json\n"
-        "from aibom.bom_validate import validate_text\n"
+        "from aibom.bom.validate import validate_text\n"
         f"print(validate_text({json.dumps(json.dumps(MINIMAL))}))\n"
         "print('rfc3987_syntax' in sys.modules)\n"
     )

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from aibom.cli import main
+from aibom.commands.verify import verify
 from aibom.errors import InputError
-from aibom.verify import verify
 
 FORMATS = Path(__file__).resolve().parent.parent / "fixtures" / "models" / "formats"
 
@@ -116,7 +116,7 @@ def test_escaping_paths_missing_hash_and_lfs_pointer_are_unverifiable(tmp_path: 
         ],
     )
     result = verify(bom, root)
-    facts = {(kind, path): dict(args) for kind, path, args in result.facts}
+    facts = {(f.kind.value, f.path): dict(f.args) for f in result.facts}
     assert facts == {
         ("unverifiable", "../secret.bin"): {
             "problem": "the recorded path leaves the verified folder"
@@ -167,7 +167,7 @@ def test_hostile_recorded_paths_never_crash(tmp_path: Path) -> None:
     )
     result = verify(bom, root)
     facts = sorted(
-        (kind, path[:12], dict(args).get("problem", "")[:40]) for kind, path, args in result.facts
+        (f.kind.value, f.path[:12], dict(f.args).get("problem", "")[:40]) for f in result.facts
     )
     assert facts == [
         ("unverifiable", ".", "the recorded path is not a valid file pa"),

@@ -17,19 +17,7 @@ from requests.adapters import BaseAdapter
 
 from aibom.checks.vulns import CHECKS, fix_text, unaudited_findings, vulnerability_findings
 from aibom.config import Config
-from aibom.errors import InputError, NetworkError
-from aibom.model import (
-    Dependency,
-    Finding,
-    Inventory,
-    Location,
-    ScanError,
-    SourceKind,
-    Vulnerability,
-)
-from aibom.rules import all_rules, get_rule
-from aibom.sources.requirements import collect as collect_requirements
-from aibom.vulns import (
+from aibom.enrich.vulns import (
     AdvisoryError,
     Range,
     Unaudited,
@@ -41,7 +29,19 @@ from aibom.vulns import (
     merge_aliases,
     range_contains,
 )
-from aibom.walk import FileRef
+from aibom.errors import InputError, NetworkError
+from aibom.model import (
+    Dependency,
+    FileRef,
+    Finding,
+    Inventory,
+    Location,
+    ScanError,
+    SourceKind,
+    Vulnerability,
+)
+from aibom.rules import all_rules, get_rule
+from aibom.sources.requirements import collect as collect_requirements
 
 REQUESTS_2_30_SUMMARY = "Unintended leak of Proxy-Authorization header in requests"
 
@@ -577,7 +577,7 @@ def test_online_pypi_reports_unknown_packages_as_not_audited(
     inventory = vuln_app(fixtures)
     adapter = Recorded(fixtures / "pip-audit", "pypi")
     config = online_config(tmp_path, "pypi")
-    from aibom import vulns
+    from aibom.enrich import vulns
 
     original = vulns.audit_online
     try:
@@ -688,7 +688,7 @@ def test_service_failures_are_network_errors_naming_the_service(
 
 
 def test_offline_and_online_results_merge(fixtures: Path, db_path: Path, tmp_path: Path) -> None:
-    from aibom import vulns
+    from aibom.enrich import vulns
 
     inventory = Inventory(root=".")
     inventory.dependencies.append(
@@ -754,7 +754,7 @@ def test_cli_service_failure_is_an_error_naming_the_service(
 ) -> None:
     from click.testing import CliRunner
 
-    from aibom import vulns
+    from aibom.enrich import vulns
     from aibom.cli import main
 
     adapter = Recorded(fixtures / "pip-audit", "osv", fail=503)

@@ -11,8 +11,7 @@ import importlib
 from typing import Protocol
 
 from ..config import Config
-from ..model import Collected
-from ..walk import FileRef
+from ..model import Collected, FileRef
 
 
 class Analyzer(Protocol):
@@ -21,7 +20,7 @@ class Analyzer(Protocol):
 
 # format (from sniff) -> (module under aibom.analyzers, function name)
 REGISTRY: dict[str, tuple[str, str]] = {
-    "pickle": ("pickles", "analyze_file"),
+    "pickle": ("pickle_files", "analyze_file"),
     "zip": ("archives", "analyze_file"),
     "tar": ("archives", "analyze_file"),
     "gzip": ("archives", "analyze_file"),
@@ -34,11 +33,11 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "lz4": ("archives", "analyze_file"),
     "numpy": ("numpy_files", "analyze_file"),
     "safetensors": ("safetensors_files", "analyze_file"),
-    "gguf": ("gguf", "analyze_file"),
-    "onnx": ("onnx", "analyze_file"),
-    "hdf5": ("keras", "analyze_file"),
-    "unknown-model": ("unknown", "analyze_file"),
-    "lfs-pointer": ("lfs", "analyze_file"),
+    "gguf": ("gguf_files", "analyze_file"),
+    "onnx": ("onnx_files", "analyze_file"),
+    "hdf5": ("keras_files", "analyze_file"),
+    "unknown-model": ("unknown_files", "analyze_file"),
+    "lfs-pointer": ("lfs_pointers", "analyze_file"),
 }
 
 

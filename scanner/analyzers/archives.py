@@ -17,21 +17,14 @@ from dataclasses import dataclass
 from typing import IO, Any, cast
 
 from ..config import Config
-from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, Location
+from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, FileRef, Location
 from ..sniff import PROTO0_IMPORT, looks_like_pickle, sniff_bytes
-from ..walk import FileRef
 from . import zipread
+from .blobs import Blob, new_artifact, open_buffer
+from .hashing import sha256_buffer
 from .numpy_files import NpyError, analyze_npy_blob, record_npy
+from .pickle_blobs import analyze_pickle_blob, finish_artifact, record_pickle
 from .pickle_vm import Buffer, Limits
-from .pickles import (
-    Blob,
-    analyze_pickle_blob,
-    finish_artifact,
-    new_artifact,
-    open_buffer,
-    record_pickle,
-    sha256_buffer,
-)
 
 # Largest member kept in memory after decompression (a bigger one is reported, not read).
 MAX_IN_MEMORY = 1024 * 1024 * 1024
@@ -353,7 +346,7 @@ def _torch_records(ctx: Context, blob: Blob, listing: zipread.ZipListing, prefix
 
 def _keras(ctx: Context, blob: Blob, listing: zipread.ZipListing) -> None:
     try:
-        from .keras import analyze_keras_zip
+        from .keras_files import analyze_keras_zip
     except ImportError:
         return
     by_name = {e.name: e for e in listing.entries}

@@ -11,6 +11,9 @@ import hashlib
 from pathlib import Path
 from typing import BinaryIO
 
+from ..model import Artifact
+from .pickle_vm import Buffer
+
 BLOCK_SIZE = 4 * 1024 * 1024  # 4 MiB: large enough to reach hashlib's full speed
 
 
@@ -67,3 +70,22 @@ def read_head_and_hash(path: Path, limit: int) -> tuple[bytes, str, int]:
         head = reader.read(limit)
         digest = reader.finish()
         return head, digest, reader.position
+
+
+def sha256_buffer(buf: Buffer, size: int) -> str:
+    digest = hashlib.sha256()
+    view = memoryview(buf)
+    try:
+        for pos in range(0, size, BLOCK_SIZE):
+            digest.update(view[pos : pos + BLOCK_SIZE])
+    finally:
+        view.release()
+    return digest.hexdigest()
+
+
+def hash_into(artifact: Artifact, path: Path) -> None:
+    """Set `artifact.sha256`; an unreadable file makes the artifact incomplete."""
+    try:
+        artifact.sha256 = hash_file(path)
+    except OSError as exc:
+        artifact.incomplete.append(f"cannot read the file to hash it: {exc.strerror or exc}")

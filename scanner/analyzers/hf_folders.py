@@ -29,11 +29,10 @@ from typing import Any
 import yaml
 
 from ..config import Config
-from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, Location, ScanError
-from ..walk import FileRef
+from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, FileRef, Location, ScanError
 from . import remote_code
-from .gguf import template_problems
-from .safetensors_files import hash_into
+from .chat_template import template_problems
+from .hashing import hash_into
 
 MAX_JSON = 16 * 1024 * 1024
 MAX_CARD = 1024 * 1024

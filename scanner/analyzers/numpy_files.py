@@ -14,19 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import Config
-from ..model import ArtifactIssue, Collected, ComponentKind, Location
-from ..walk import FileRef
+from ..model import ArtifactIssue, Collected, ComponentKind, FileRef, Location
+from .blobs import Blob, new_artifact, open_buffer
+from .hashing import sha256_buffer
+from .pickle_blobs import PickleResult, analyze_pickle_blob, finish_artifact, record_pickle
 from .pickle_vm import Limits
-from .pickles import (
-    Blob,
-    PickleResult,
-    analyze_pickle_blob,
-    finish_artifact,
-    new_artifact,
-    open_buffer,
-    record_pickle,
-    sha256_buffer,
-)
 
 MAGIC = b"\x93NUMPY"
 MAX_HEADER = 65536

@@ -15,13 +15,11 @@ from __future__ import annotations
 import json
 import math
 import struct
-from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, Location
-from ..walk import FileRef
-from .hashing import hash_file
+from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, FileRef, Location
+from .hashing import hash_into
 
 MAX_HEADER = 100 * 1024 * 1024
 
@@ -62,14 +60,6 @@ FRAMEWORKS = {
 }
 
 MAX_REPORTED_PROBLEMS = 5
-
-
-def hash_into(artifact: Artifact, path: Path) -> None:
-    """Set `artifact.sha256`; an unreadable file makes the artifact incomplete."""
-    try:
-        artifact.sha256 = hash_file(path)
-    except OSError as exc:
-        artifact.incomplete.append(f"cannot read the file to hash it: {exc.strerror or exc}")
 
 
 class HeaderError(ValueError):

@@ -20,15 +20,24 @@ class Check:
 
 
 def all_checks() -> tuple[Check, ...]:
-    from . import artifacts, code, index, models, pins, scan_errors, typosquat, vulns
+    from . import (
+        code_refs,
+        index,
+        model_formats,
+        pickles,
+        pins,
+        scan_errors,
+        typosquat,
+        vulns,
+    )
 
     return (
         *scan_errors.CHECKS,
         *pins.CHECKS,
-        *models.CHECKS,
-        *artifacts.CHECKS,
+        *pickles.CHECKS,
+        *model_formats.CHECKS,
         *typosquat.CHECKS,
         *index.CHECKS,
         *vulns.CHECKS,
-        *code.CHECKS,
+        *code_refs.CHECKS,
     )

@@ -23,7 +23,7 @@ _STRONG = ("sha256", "sha384", "sha512")
 
 
 def index_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
-    from ..index import (
+    from ..enrich.index import (
         CHECKED_AT,
         PAGES,
         PUBLIC,

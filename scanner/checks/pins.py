@@ -282,7 +282,7 @@ def _unhashable_kind(dep: Dependency) -> str | None:
 
 
 def _is_archive(url: str) -> bool:
-    from ..sources.requirements import ARCHIVE_EXTENSIONS
+    from ..sources.pep508 import ARCHIVE_EXTENSIONS
 
     return url.split("#", 1)[0].split("?", 1)[0].lower().endswith(ARCHIVE_EXTENSIONS)
 
@@ -462,22 +462,6 @@ def stale_lock_findings(inventory: Inventory, config: Config) -> Iterator[Findin
             yield Finding.make("AIB152", Location(lock), lock=lock, manifest=manifest)
 
 
-# --------------------------------------------------------------------------- verify
-
-
-def verify_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
-    """Facts `aibom verify` records in `inventory.index_facts["aibom:verify"]`: a list of
-    (kind, path, args) tuples; kinds changed / missing / unrecorded / unverifiable."""
-    rule_for = {
-        "changed": "AIB161",
-        "missing": "AIB162",
-        "unrecorded": "AIB163",
-        "unverifiable": "AIB164",
-    }
-    for kind, path, args in inventory.index_facts.get("aibom:verify", ()):
-        yield Finding.make(rule_for[kind], Location(path), path=path, **dict(args))
-
-
 CHECKS: tuple[Check, ...] = (
     Check(frozenset({"AIB101", "AIB102", "AIB103"}), pin_findings, "pins"),
     Check(frozenset({"AIB113", "AIB114"}), hash_value_findings, "hash values"),
@@ -487,5 +471,4 @@ CHECKS: tuple[Check, ...] = (
     Check(frozenset({"AIB141", "AIB142", "AIB143", "AIB144"}), index_option_findings, "index"),
     Check(frozenset({"AIB151"}), conflicting_pin_findings, "conflicting pins"),
     Check(frozenset({"AIB152"}), stale_lock_findings, "stale locks"),
-    Check(frozenset({"AIB161", "AIB162", "AIB163", "AIB164"}), verify_findings, "verify"),
 )

@@ -17,8 +17,8 @@ from typing import Any
 
 from ..config import Config
 from ..model import Dependency, Finding, Inventory
-from ..typosquat import Match, default_index, normalise
 from . import Check
+from .typosquat_index import Match, default_index, normalise
 
 _NOT_ON_INDEX = (
     "; the name does not exist on the index (a typo that would fail to install, "
@@ -28,7 +28,7 @@ _NOT_ON_INDEX = (
 
 def _missing_on_index(inventory: Inventory) -> set[str]:
     """Normalised names the public index answered 404 for (empty when not online)."""
-    from ..index import PAGES, PUBLIC, page_key
+    from ..enrich.index import PAGES, PUBLIC, page_key
 
     pages: dict[str, dict[str, Any]] = inventory.index_facts.get(PAGES, {})
     public = inventory.index_facts.get(PUBLIC)

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from packaging.version import InvalidVersion, Version
 
 from ..config import Config
+from ..enrich.vulns import ANY_VERSION
 from ..model import Finding, Inventory, Location, Vulnerability
-from ..vulns import ANY_VERSION
 from . import Check
 
 _RULE_BY_SEVERITY = {"critical": "AIB504", "high": "AIB501", "medium": "AIB505", "low": "AIB506"}

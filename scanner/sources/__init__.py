@@ -13,8 +13,7 @@ import importlib
 from typing import Protocol
 
 from ..config import Config
-from ..model import Collected
-from ..walk import FileRef
+from ..model import Collected, FileRef
 
 
 class Collector(Protocol):
@@ -33,8 +32,8 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "pdm.lock": ("locks", "collect_pdm"),
     "pylock": ("locks", "collect_pylock"),
     "conda": ("conda", "collect"),
-    "python": ("code", "collect_python"),
-    "notebook": ("code", "collect_notebook"),
+    "python": ("code_refs", "collect_python"),
+    "notebook": ("code_refs", "collect_notebook"),
 }
 
 _EXACT_NAMES = {

@@ -26,10 +26,10 @@ from pathlib import Path
 import yaml
 
 from ..config import Config
-from ..model import Collected, Dependency, IndexOption, Location, ScanError, SourceKind
+from ..model import Collected, Dependency, FileRef, IndexOption, Location, ScanError, SourceKind
 from ..redact import redact_text, redact_url
-from ..walk import FileRef
-from .requirements import parse_requirement_lines, read_limited_text, text_suppressions
+from .requirements import parse_requirement_lines
+from .text import read_limited_text, text_suppressions
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_ITEMS = 100_000

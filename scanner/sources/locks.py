@@ -40,16 +40,17 @@ import json
 import posixpath
 import re
 import stat
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..compat import tomllib
 from ..config import Config
 from ..model import (
     Collected,
     Dependency,
+    FileRef,
     Hash,
     Location,
     ScanError,
@@ -57,12 +58,6 @@ from ..model import (
     normalize_name,
 )
 from ..redact import redact_url
-from ..walk import FileRef
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 # A lock file larger than this is not read (real locks of large projects are a few MB).
 MAX_LOCK_BYTES = 64 * 1024 * 1024

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import bisect
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,10 +40,12 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from ..compat import tomllib
 from ..config import Config
 from ..model import (
     Collected,
     Dependency,
+    FileRef,
     IndexOption,
     Location,
     ProjectInfo,
@@ -53,13 +54,8 @@ from ..model import (
     normalize_name,
 )
 from ..redact import redact_text, redact_url
-from ..walk import FileRef
-from .requirements import _name_for, exact_version, text_suppressions
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from .pep508 import exact_version, name_for
+from .text import text_suppressions
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_GROUP_ITEMS = 100_000  # requirements produced by resolving include-group chains
@@ -621,7 +617,7 @@ class _Reader:
         elif isinstance(spec.get("url"), str):
             url, credentials = redact_url(spec["url"])
             url_kind = "url"
-            _, file_version, name_from = _name_for(spec["url"], {}, "url", None)
+            _, file_version, name_from = name_for(spec["url"], {}, "url", None)
             if file_version is not None and not specifier:
                 specifier = f"=={file_version}"
                 props.append(("version-from", name_from))

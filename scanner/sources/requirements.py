@@ -29,7 +29,6 @@ a scan error (not followed), so the scan is honestly incomplete.
 
 from __future__ import annotations
 
-import codecs
 import os
 import posixpath
 import re
@@ -40,18 +39,12 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
 
 from ..config import Config
 from ..model import (
     Collected,
     Dependency,
+    FileRef,
     Hash,
     IndexOption,
     Location,
@@ -60,7 +53,21 @@ from ..model import (
     Suppression,
 )
 from ..redact import redact_text, redact_url
-from ..walk import FileRef
+from .pep508 import (
+    exact_version,
+    fragment_params,
+    is_url,
+    looks_like_path,
+    name_for,
+    real_path,
+    url_kind,
+    vcs_ref,
+)
+from .text import (
+    SUPPRESS_RE,
+    decode_bytes,
+    split_comment,
+)
 
 MAX_FILE_BYTES = 8 * 1024 * 1024  # a larger "requirements file" is not one: not parsed
 MAX_INCLUDE_DEPTH = 32  # nested -r / -c levels
@@ -70,22 +77,7 @@ MAX_LOGICAL_LINE = 64 * 1024  # characters in one (joined) logical line
 # pip's regexes (pip/_internal/req/req_file.py)
 COMMENT_RE = re.compile(r"(^|\s+)#.*$")  # pip's; use split_comment (linear time) instead
 ENV_VAR_RE = re.compile(r"(?P<var>\$\{(?P<name>[A-Z0-9_]+)\})")
-SUPPRESS_RE = re.compile(r"#\s*aibom:\s*ignore(?:\[([^\]]*)\])?[ \t:]*(.*)$")
 
-VCS_SCHEMES = ("git", "hg", "svn", "bzr")
-ARCHIVE_EXTENSIONS = (
-    ".whl",
-    ".zip",
-    ".tar.gz",
-    ".tgz",
-    ".tar.bz2",
-    ".tbz",
-    ".tar.xz",
-    ".txz",
-    ".tar",
-    ".tar.lz",
-    ".tlz",
-)
 
 # option spellings -> (long form, takes a value)
 _OPTIONS: dict[str, tuple[str, bool]] = {
@@ -157,7 +149,7 @@ def parse_requirements_text(
     parser = _Parser(environ if environ is not None else os.environ)
     stack: tuple[Path, ...] = ()
     if base_dir is not None:
-        stack = (_real(base_dir / posixpath.basename(rel_path)),)
+        stack = (real_path(base_dir / posixpath.basename(rel_path)),)
     parser.parse_text(text, rel_path, source, base_dir, depth=0, stack=stack)
     return parser.out
 
@@ -180,60 +172,6 @@ def parse_requirement_lines(
 
 
 # --------------------------------------------------------------------------- decoding
-
-
-def read_limited(file: FileRef, limit: int, what: str = "") -> tuple[bytes | None, Collected]:
-    """The bytes of a source file, or None with a scan error when it is too large or
-    cannot be read. Shared by the collectors that read a whole file."""
-    if file.size > limit:
-        label = f" for {what}" if what else ""
-        reason = f"file too large{label} ({file.size} bytes, limit {limit}); not parsed"
-        return None, Collected(errors=[ScanError(Location(file.rel), reason)])
-    try:
-        return file.path.read_bytes(), Collected()
-    except OSError as exc:
-        reason = f"cannot read: {exc.strerror or exc}"
-        return None, Collected(errors=[ScanError(Location(file.rel), reason)])
-
-
-def read_limited_text(file: FileRef, limit: int, what: str = "") -> tuple[str | None, Collected]:
-    """Like `read_limited`, then decoded with `decode_bytes` (a guessed encoding is recorded)."""
-    data, out = read_limited(file, limit, what)
-    if data is None:
-        return None, out
-    text, problem = decode_bytes(data)
-    if problem is not None:
-        out.errors.append(ScanError(Location(file.rel), problem))
-    return text, out
-
-
-def decode_bytes(data: bytes) -> tuple[str | None, str | None]:
-    """Decode a text file: (text, problem). `text` is None when the bytes are not text."""
-    for bom, encoding in (
-        (codecs.BOM_UTF32_LE, "utf-32-le"),
-        (codecs.BOM_UTF32_BE, "utf-32-be"),
-        (codecs.BOM_UTF8, "utf-8"),
-        (codecs.BOM_UTF16_LE, "utf-16-le"),
-        (codecs.BOM_UTF16_BE, "utf-16-be"),
-    ):
-        if data.startswith(bom):
-            try:
-                return data[len(bom) :].decode(encoding), None
-            except UnicodeDecodeError as exc:
-                return None, f"invalid {encoding} text after its byte-order mark ({exc.reason})"
-    if b"\x00" in data:
-        return None, "binary content (NUL bytes): not a text file"
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), None
-    except UnicodeDecodeError:
-        return (
-            data.decode("latin-1"),
-            "not valid UTF-8 or cp1252; decoded as latin-1 (names may be misread)",
-        )
 
 
 # --------------------------------------------------------------------------- the parser
@@ -283,7 +221,7 @@ class _Parser:
             self.error(rel, None, problem)
         if text is None:
             return
-        self.parse_text(text, rel, source, path.parent, depth, (*stack, _real(path)))
+        self.parse_text(text, rel, source, path.parent, depth, (*stack, real_path(path)))
 
     def parse_text(
         self,
@@ -479,7 +417,7 @@ class _Parser:
         if "\x00" in target:
             self.error(loc.path, loc.line, f"{option} {shown}: a file name cannot hold NUL")
             return
-        real = _real(path)
+        real = real_path(path)
         if real in stack:
             self.error(
                 loc.path,
@@ -536,45 +474,6 @@ def _replace(dep: Dependency, **changes: object) -> Dependency:
     import dataclasses
 
     return dataclasses.replace(dep, **changes)  # type: ignore[arg-type]
-
-
-def _real(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):
-        return path.absolute()
-
-
-def text_suppressions(text: str, rel: str) -> list[Suppression]:
-    """`# aibom: ignore[...]` comments in any line-oriented file (pyproject.toml, setup.cfg,
-    setup.py, environment.yml), each at its own line."""
-    if "aibom" not in text:
-        return []
-    found: list[Suppression] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if "aibom" not in line:
-            continue
-        comment = split_comment(line)[1]
-        match = SUPPRESS_RE.search(comment) if comment else None
-        if match is not None:
-            ids = tuple(p.strip() for p in (match.group(1) or "").split(",") if p.strip())
-            found.append(Suppression(Location(rel, number), ids, match.group(2).strip()))
-    return found
-
-
-def split_comment(line: str) -> tuple[str, str]:
-    """(content, comment) like pip's `(^|\\s+)#.*$`: a `#` at the start of the line or after
-    whitespace starts a comment (which takes that whitespace). Linear time: the regex
-    backtracks quadratically on long runs of spaces."""
-    pos = line.find("#")
-    while pos != -1:
-        if pos == 0 or line[pos - 1].isspace():
-            start = pos
-            while start > 0 and line[start - 1].isspace():
-                start -= 1
-            return line[:start], line[start:]
-        pos = line.find("#", pos + 1)
-    return line, ""
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
@@ -641,64 +540,13 @@ def _url_fragment_hash(url: str | None) -> Hash | None:
     return Hash(match.group(1), match.group(2)) if match else None
 
 
-def _is_url(text: str) -> bool:
-    return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", text)) and (
-        "://" in text or text.lower().startswith("file:")
-    )
-
-
-def _looks_like_path(text: str) -> bool:
-    return (
-        "/" in text
-        or "\\" in text
-        or text.startswith(".")
-        or text.lower().endswith(ARCHIVE_EXTENSIONS)
-    )
-
-
-def _url_kind(url: str) -> str:
-    scheme = url.split(":", 1)[0].lower() if _is_url(url) else ""
-    if "+" in scheme and scheme.split("+", 1)[0] in VCS_SCHEMES:
-        return "vcs"
-    if scheme in VCS_SCHEMES and scheme != "git":
-        return "vcs"
-    if scheme == "git":
-        return "vcs"
-    if scheme in ("", "file"):
-        return "path"
-    return "url"
-
-
-def _vcs_ref(url: str) -> str | None:
-    without_fragment = url.split("#", 1)[0]
-    try:
-        parts = urlsplit(without_fragment)
-    except ValueError:
-        return None
-    path = parts.path
-    if "@" not in path:
-        return None
-    ref = path.rsplit("@", 1)[1]
-    return ref or None
-
-
-def _fragment_params(url: str) -> dict[str, str]:
-    if "#" not in url:
-        return {}
-    params: dict[str, str] = {}
-    for piece in url.split("#", 1)[1].split("&"):
-        key, _, value = piece.partition("=")
-        params[key] = value
-    return params
-
-
 def _parse_requirement(
     text: str, loc: Location, source: SourceKind, base_dir: Path | None, *, editable: bool
 ) -> Dependency:
     # name @ url, name[extras] spec ; marker  (PEP 508)
     head = text.split(";", 1)[0]
-    pep508 = not _is_url(text) and (
-        ("@" in head and not _looks_like_path(head.split("@", 1)[0])) or not _looks_like_path(head)
+    pep508 = not is_url(text) and (
+        ("@" in head and not looks_like_path(head.split("@", 1)[0])) or not looks_like_path(head)
     )
     if not editable and pep508:
         try:
@@ -706,13 +554,13 @@ def _parse_requirement(
         except InvalidRequirement as exc:
             raise _Invalid(str(exc).splitlines()[0]) from None
         url = req.url
-        kind = _url_kind(url) if url else None
+        kind = url_kind(url) if url else None
         if url:
             _check_url(url)
         version = exact_version(req.specifier)
         props: tuple[tuple[str, str], ...] = ()
         if url and kind != "vcs":
-            _, file_version, name_from = _name_for(url, {}, kind or "url", None)
+            _, file_version, name_from = name_for(url, {}, kind or "url", None)
             if name_from in ("wheel-filename", "sdist-filename"):
                 version = file_version
                 props = (("version-from", name_from),)
@@ -726,12 +574,12 @@ def _parse_requirement(
             marker=str(req.marker) if req.marker is not None else None,
             url=redact_url(url)[0] if url else None,
             url_kind=kind,
-            vcs_ref=_vcs_ref(url) if url and kind == "vcs" else None,
+            vcs_ref=vcs_ref(url) if url and kind == "vcs" else None,
             properties=props,
         )
     # a URL or a path (pip: markers after "; " for URLs, ";" for paths)
     target, marker_text = text, None
-    sep = "; " if _is_url(text) else ";"
+    sep = "; " if is_url(text) else ";"
     if sep in text:
         target, marker_text = (p.strip() for p in text.split(sep, 1))
     marker = None
@@ -741,7 +589,7 @@ def _parse_requirement(
         except InvalidRequirement as exc:
             raise _Invalid(str(exc).splitlines()[0]) from None
     extras: tuple[str, ...] = ()
-    is_url = _is_url(target)
+    target_is_url = is_url(target)
     if target.endswith("]") and "[" in target:
         bracket = target.rfind("[")
         inside = target[bracket + 1 : -1]
@@ -750,16 +598,16 @@ def _parse_requirement(
     # `-e name` is not valid in pip: editables are paths or VCS URLs
     if (
         editable
-        and not is_url
-        and not _looks_like_path(target)
+        and not target_is_url
+        and not looks_like_path(target)
         and (base_dir is None or not (base_dir / target).exists())
     ):
         raise _Invalid(f"{target!r} is neither a local path nor a VCS URL")
-    kind = _url_kind(target)
-    if is_url:
+    kind = url_kind(target)
+    if target_is_url:
         _check_url(target)
-    params = _fragment_params(target) if is_url or "#" in target else {}
-    name, version, name_from = _name_for(target, params, kind, base_dir)
+    params = fragment_params(target) if target_is_url or "#" in target else {}
+    name, version, name_from = name_for(target, params, kind, base_dir)
     path_props: tuple[tuple[str, str], ...] = (("name-from", name_from),) if name_from else ()
     if "subdirectory" in params:
         path_props += (("subdirectory", params["subdirectory"]),)
@@ -772,7 +620,7 @@ def _parse_requirement(
         marker=marker,
         url=redact_url(target)[0],
         url_kind=kind,
-        vcs_ref=_vcs_ref(target) if kind == "vcs" else None,
+        vcs_ref=vcs_ref(target) if kind == "vcs" else None,
         editable=editable,
         properties=path_props,
     )
@@ -785,69 +633,3 @@ def _check_url(url: str) -> None:
         _ = parts.port
     except ValueError as exc:
         raise _Invalid(f"malformed URL ({exc})") from None
-
-
-def exact_version(spec: SpecifierSet) -> str | None:
-    """The version of the one `==X` (no wildcard) or `===X` specifier, else None."""
-    exact = [
-        s for s in spec if s.operator == "===" or (s.operator == "==" and "*" not in s.version)
-    ]
-    return exact[0].version if len(exact) == 1 else None
-
-
-def _name_for(
-    target: str, params: dict[str, str], kind: str, base_dir: Path | None
-) -> tuple[str, str | None, str]:
-    """The project name of a URL / path requirement: `#egg=`, a wheel or sdist file name,
-    or the name a local project declares statically; else the last path segment."""
-    egg = params.get("egg")
-    if egg:
-        return egg, None, "egg"
-    path = target.split("#", 1)[0].split("?", 1)[0]
-    if kind != "vcs" and _is_url(path):
-        try:
-            path = unquote(urlsplit(path).path)
-        except ValueError:
-            path = path.split("://", 1)[-1]
-    leaf = posixpath.basename(path.rstrip("/").replace("\\", "/"))
-    if leaf in ("", ".", "..") and kind == "path" and base_dir is not None:
-        leaf = _real(base_dir / path).name
-    if kind == "vcs":
-        leaf = leaf.split("@", 1)[0]
-        if leaf.endswith(".git"):
-            leaf = leaf[: -len(".git")]
-        return leaf or path, None, "url"
-    if leaf.endswith(".whl"):
-        try:
-            name, version, _, _ = parse_wheel_filename(leaf)
-            return str(name), str(version), "wheel-filename"
-        except InvalidWheelFilename:
-            pass
-    elif leaf.endswith(ARCHIVE_EXTENSIONS):
-        try:
-            sname, sversion = parse_sdist_filename(leaf)
-            return str(sname), str(sversion), "sdist-filename"
-        except InvalidSdistFilename:
-            pass
-    if kind == "path" and base_dir is not None:
-        declared = _local_project_name(base_dir / path)
-        if declared:
-            return declared, None, "pyproject"
-    return leaf or path, None, "path" if kind == "path" else "url"
-
-
-def _local_project_name(folder: Path) -> str | None:
-    """`[project].name` (or Poetry's) of a local project folder, read statically."""
-    import tomllib
-
-    pyproject = folder / "pyproject.toml"
-    try:
-        if not pyproject.is_file() or pyproject.stat().st_size > MAX_FILE_BYTES:
-            return None
-        data = tomllib.loads(pyproject.read_text("utf-8"))
-    except (OSError, ValueError, RecursionError):  # TOMLDecodeError is a ValueError
-        return None
-    for table in (data.get("project"), data.get("tool", {}).get("poetry")):
-        if isinstance(table, dict) and isinstance(table.get("name"), str):
-            return str(table["name"])
-    return None

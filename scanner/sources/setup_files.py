@@ -30,20 +30,12 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from ..config import Config
-from ..model import Collected, Dependency, Location, ProjectInfo, ScanError, SourceKind
+from ..model import Collected, Dependency, FileRef, Location, ProjectInfo, ScanError, SourceKind
 from ..redact import redact_text, redact_url
-from ..walk import FileRef
+from .pep508 import exact_version, url_kind, vcs_ref
 from .pyproject import top_level_only
-from .requirements import (
-    _url_kind,
-    _vcs_ref,
-    exact_version,
-    parse_requirements_file,
-    read_limited,
-    read_limited_text,
-    split_comment,
-    text_suppressions,
-)
+from .requirements import parse_requirements_file
+from .text import read_limited, read_limited_text, split_comment, text_suppressions
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_RESOLVE_DEPTH = 32
@@ -75,7 +67,7 @@ def _requirement(
         )
         return
     url = req.url
-    kind = _url_kind(url) if url else None
+    kind = url_kind(url) if url else None
     props: tuple[tuple[str, str], ...] = ()
     if url and redact_url(url)[1]:
         props = (("credentials", "redacted"),)
@@ -90,7 +82,7 @@ def _requirement(
             marker=str(req.marker) if req.marker is not None else None,
             url=redact_url(url)[0] if url else None,
             url_kind=kind,
-            vcs_ref=_vcs_ref(url) if url and kind == "vcs" else None,
+            vcs_ref=vcs_ref(url) if url and kind == "vcs" else None,
             scope=scope,
             group=group,
             properties=props,

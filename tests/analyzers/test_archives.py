@@ -12,9 +12,8 @@ import pytest
 
 from aibom.analyzers import get_analyzer, zipread
 from aibom.config import Config
-from aibom.model import Artifact, Location
+from aibom.model import Artifact, FileRef, Location
 from aibom.sniff import sniff
-from aibom.walk import FileRef
 
 MODELS = Path(__file__).resolve().parent.parent.parent / "fixtures" / "models"
 MALICIOUS = MODELS / "malicious"

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from aibom.analyzers import gguf, keras, onnx, safetensors_files
+from aibom.analyzers import gguf_files as gguf
+from aibom.analyzers import keras_files as keras
+from aibom.analyzers import onnx_files as onnx
+from aibom.analyzers import safetensors_files
 from aibom.config import Config
-from aibom.walk import FileRef
+from aibom.model import FileRef
 
 FORMATS = Path(__file__).resolve().parents[2] / "fixtures" / "models" / "formats"
 CASES = [

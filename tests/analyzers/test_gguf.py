@@ -8,10 +8,9 @@ import gguf as gguf_lib
 import numpy as np
 import pytest
 
-from aibom.analyzers import gguf
+from aibom.analyzers import gguf_files as gguf
 from aibom.config import Config
-from aibom.model import ArtifactIssue, Location
-from aibom.walk import FileRef
+from aibom.model import ArtifactIssue, FileRef, Location
 
 FORMATS = Path(__file__).resolve().parents[2] / "fixtures" / "models" / "formats"
 BENIGN_TEMPLATE = (

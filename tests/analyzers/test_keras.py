@@ -10,10 +10,9 @@ import h5py
 import numpy as np
 import pytest
 
-from aibom.analyzers import keras
+from aibom.analyzers import keras_files as keras
 from aibom.config import Config
-from aibom.model import Artifact, ArtifactIssue, ComponentKind, Location
-from aibom.walk import FileRef
+from aibom.model import Artifact, ArtifactIssue, ComponentKind, FileRef, Location
 
 FORMATS = Path(__file__).resolve().parents[2] / "fixtures" / "models" / "formats"
 

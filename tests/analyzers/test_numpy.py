@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 
 from aibom.analyzers import get_analyzer
+from aibom.analyzers.blobs import Blob
 from aibom.analyzers.numpy_files import NpyError, parse_header
-from aibom.analyzers.pickles import Blob
 from aibom.config import Config
-from aibom.model import Artifact, ComponentKind, Location
+from aibom.model import Artifact, ComponentKind, FileRef, Location
 from aibom.sniff import sniff
-from aibom.walk import FileRef
 
 MODELS = Path(__file__).resolve().parent.parent.parent / "fixtures" / "models"
 

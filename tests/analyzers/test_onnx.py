@@ -10,10 +10,9 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from aibom.analyzers import onnx as onnx_analyzer
+from aibom.analyzers import onnx_files as onnx_analyzer
 from aibom.config import Config
-from aibom.model import ArtifactIssue, Location
-from aibom.walk import FileRef
+from aibom.model import ArtifactIssue, FileRef, Location
 
 FORMATS = Path(__file__).resolve().parents[2] / "fixtures" / "models" / "formats"
 

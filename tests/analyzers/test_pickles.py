@@ -12,10 +12,9 @@ import pytest
 
 from aibom.analyzers import get_analyzer
 from aibom.config import Config
-from aibom.model import Artifact, ComponentKind
+from aibom.model import Artifact, ComponentKind, FileRef
 from aibom.scan import scan
 from aibom.sniff import sniff
-from aibom.walk import FileRef
 
 MODELS = Path(__file__).resolve().parent.parent.parent / "fixtures" / "models"
 MALICIOUS = MODELS / "malicious"

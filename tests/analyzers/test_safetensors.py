@@ -11,8 +11,7 @@ from safetensors.numpy import save_file
 
 from aibom.analyzers.safetensors_files import analyze_file
 from aibom.config import Config
-from aibom.model import ArtifactIssue, ComponentKind, Location
-from aibom.walk import FileRef
+from aibom.model import ArtifactIssue, ComponentKind, FileRef, Location
 
 FORMATS = Path(__file__).resolve().parents[2] / "fixtures" / "models" / "formats"
 

@@ -1,4 +1,4 @@
-"""Benchmark the code-reference reader (aibom.sources.code) on real Python source.
+"""Benchmark the code-reference reader (aibom.sources.code_refs) on real Python source.
 
     python tests/benchmarks/bench_code_refs.py [FOLDER ...]
 
@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from aibom.sources import code
+from aibom.sources import code_refs as code
 
 
 def corpus(roots: list[Path]) -> list[tuple[str, bytes]]:

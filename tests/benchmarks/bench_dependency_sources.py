@@ -23,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from aibom.config import Config
+from aibom.model import FileRef
 from aibom.sources import conda, pyproject, requirements
-from aibom.walk import FileRef
 
 
 def digest(*parts: object) -> str:

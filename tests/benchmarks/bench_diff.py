@@ -14,9 +14,9 @@ import random
 import sys
 import time
 
-from aibom.bomread import parse_bom
-from aibom.diff import diff
-from aibom.diff_render import render
+from aibom.bom.read import parse_bom
+from aibom.diff.compare import diff
+from aibom.diff.render import render
 
 
 def make_bom(n: int, variant: int) -> bytes:

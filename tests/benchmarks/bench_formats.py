@@ -19,11 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from aibom.analyzers import gguf as gguf_analyzer
-from aibom.analyzers import hf_folders, onnx, remote_code, safetensors_files
+from aibom.analyzers import gguf_files as gguf_analyzer
+from aibom.analyzers import hf_folders, remote_code, safetensors_files
+from aibom.analyzers import onnx_files as onnx
 from aibom.config import Config
-from aibom.model import Collected
-from aibom.walk import FileRef, walk
+from aibom.model import Collected, FileRef
+from aibom.walk import walk
 
 CONFIG = Config()
 

@@ -18,10 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from aibom.config import Config
-from aibom.model import Collected
+from aibom.model import Collected, FileRef
 from aibom.sources import locks
 from aibom.sources.environment import collect_environment
-from aibom.walk import FileRef
 
 
 def digest(text: str) -> str:

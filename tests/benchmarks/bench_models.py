@@ -78,8 +78,8 @@ def make_tree(root: Path, files: int) -> None:
 def aibom_analyze(path: Path) -> object:
     from aibom.analyzers import get_analyzer
     from aibom.config import Config
+    from aibom.model import FileRef
     from aibom.sniff import sniff
-    from aibom.walk import FileRef
 
     fmt = sniff(path)
     assert fmt is not None
@@ -88,7 +88,8 @@ def aibom_analyze(path: Path) -> object:
 
 def aibom_pickle_only(path: Path) -> object:
     """aibom's analysis without hashing: the zip/legacy parsing and pickle scans alone."""
-    from aibom.analyzers import archives, pickles
+    from aibom.analyzers import archives
+    from aibom.analyzers import pickle_files as pickles
     from aibom.analyzers.pickle_vm import Limits
     from aibom.config import Config
     from aibom.model import Artifact
@@ -162,8 +163,8 @@ def main() -> int:
             print(f"{path.name:10s} aibom {full:6.2f} s  ({size / full / 1e6:7.1f} MB/s)")
         print()
         print("== hashing one large file (big.pt), best of 2 ==")
-        from aibom.analyzers.hashing import hash_file
-        from aibom.analyzers.pickles import open_buffer, sha256_buffer
+        from aibom.analyzers.blobs import open_buffer
+        from aibom.analyzers.hashing import hash_file, sha256_buffer
 
         size = big.stat().st_size
         ref, ref_digest = timed(lambda: hashlib_single(big))

@@ -105,8 +105,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    from aibom.bom import render_bom
-    from aibom.bom_validate import validate_text
+    from aibom.bom.cyclonedx import render_bom
+    from aibom.bom.validate import validate_text
     from aibom.config import Config
     from aibom.scan import scan
 

@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from aibom.checks.typosquat_index import TyposquatIndex, parse_known, parse_popular
 from aibom.rules import read_data_file
-from aibom.typosquat import TyposquatIndex, parse_known, parse_popular
 
 DATA = Path(__file__).resolve().parent.parent / "typosquat"
 

@@ -1,4 +1,4 @@
-"""Benchmark the offline vulnerability audit (aibom.vulns) on a synthetic OSV database.
+"""Benchmark the offline vulnerability audit (aibom.enrich.vulns) on a synthetic OSV database.
 
     python tests/benchmarks/bench_vulns.py [ADVISORIES] [PINNED]
 
@@ -24,8 +24,8 @@ import requests
 from requests.adapters import BaseAdapter
 
 from aibom.config import Config
+from aibom.enrich.vulns import audit_online, enrich_vulnerabilities
 from aibom.model import Dependency, Inventory, Location, SourceKind
-from aibom.vulns import audit_online, enrich_vulnerabilities
 
 
 def write_db(root: Path, advisories: int) -> list[str]:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from aibom.checks.artifacts import ISSUE_RULES, RULE_IDS, artifact_issue_findings, rule_for
+from aibom.checks.model_formats import ISSUE_RULES, RULE_IDS, artifact_issue_findings, rule_for
 from aibom.config import Config
 from aibom.model import Artifact, ArtifactIssue, Finding, Inventory, Location
 from aibom.rules import all_rules, get_rule

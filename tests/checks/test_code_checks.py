@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from aibom import sources
-from aibom.checks.code import CHECKS, code_findings
+from aibom.checks.code_refs import CHECKS, code_findings
 from aibom.config import Config
-from aibom.model import Dependency, Finding, Inventory, Location, SourceKind
+from aibom.model import Dependency, FileRef, Finding, Inventory, Location, SourceKind
 from aibom.rules import all_rules, get_rule
 from aibom.scan import run_checks
-from aibom.sources.code import analyse_source
-from aibom.walk import FileRef
+from aibom.sources.code_refs import analyse_source
 
 COMMIT = "4f1c2d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e"
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from aibom.config import Config
-from aibom.index import PAGES, enrich_from_index, page_key
+from aibom.enrich.index import PAGES, enrich_from_index, page_key
 from aibom.model import Dependency, Hash, Inventory, Location, SourceKind
 from aibom.scan import run_checks
 from aibom.sources.requirements import parse_requirements_text
@@ -343,7 +343,7 @@ def test_scan_online_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_malformed_pages_are_errors_and_odd_entries_are_skipped() -> None:
-    from aibom.index import Page, parse_page
+    from aibom.enrich.index import Page, parse_page
 
     assert parse_page([], Page(PYPI, "x")) == "not a PEP 691 project page (no files list)"
     assert (

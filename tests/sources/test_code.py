@@ -1,4 +1,4 @@
-"""The ast reader of model, dataset and unsafe-loader references (aibom.sources.code)."""
+"""The ast reader of model, dataset and unsafe-loader references (aibom.sources.code_refs)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from aibom.config import Config
-from aibom.model import CodeReference, Location, ScanError, Suppression
-from aibom.sources.code import (
+from aibom.model import CodeReference, FileRef, Location, ScanError, Suppression
+from aibom.sources.code_refs import (
     MAX_SOURCE_BYTES,
     analyse_notebook,
     analyse_source,
@@ -16,7 +16,6 @@ from aibom.sources.code import (
     collect_python,
     strip_magics,
 )
-from aibom.walk import FileRef
 
 COMMIT = "4f1c2d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e"
 

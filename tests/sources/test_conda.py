@@ -5,9 +5,8 @@ from pathlib import Path
 import pytest
 
 from aibom.config import Config
-from aibom.model import Hash, IndexOption, Location, ScanError, SourceKind
+from aibom.model import FileRef, Hash, IndexOption, Location, ScanError, SourceKind
 from aibom.sources.conda import CondaSpec, collect, parse_conda_spec, parse_environment_text
-from aibom.walk import FileRef
 
 FIX = Path(__file__).resolve().parent.parent.parent / "fixtures"
 ENV = FIX / "projects" / "conda-env"

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from aibom.config import Config
-from aibom.model import Collected, Dependency, Hash, Location, ScanError, SourceKind
+from aibom.model import Collected, Dependency, FileRef, Hash, Location, ScanError, SourceKind
 from aibom.scan import collect
 from aibom.sources import locks
-from aibom.walk import FileRef
 
 # Artifact sha256 digests as PyPI publishes them (and every lock records them).
 CLICK = {

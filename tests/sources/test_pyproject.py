@@ -5,9 +5,8 @@ from pathlib import Path
 import pytest
 
 from aibom.config import Config
-from aibom.model import IndexOption, Location, ProjectInfo, ScanError, SourceKind
+from aibom.model import FileRef, IndexOption, Location, ProjectInfo, ScanError, SourceKind
 from aibom.sources.pyproject import collect, parse_pyproject_text, poetry_constraint
-from aibom.walk import FileRef
 
 FIX = Path(__file__).resolve().parent.parent.parent / "fixtures"
 PROJECTS = FIX / "projects"

@@ -6,16 +6,15 @@ from pathlib import Path
 import pytest
 
 from aibom.config import Config
-from aibom.model import Hash, IndexOption, Location, ScanError, SourceKind, Suppression
+from aibom.model import FileRef, Hash, IndexOption, Location, ScanError, SourceKind, Suppression
 from aibom.sources import classify
 from aibom.sources.requirements import (
     MAX_INCLUDE_DEPTH,
     collect,
-    decode_bytes,
     parse_requirements_file,
     parse_requirements_text,
 )
-from aibom.walk import FileRef
+from aibom.sources.text import decode_bytes
 
 FIX = Path(__file__).resolve().parent.parent.parent / "fixtures"
 APP = FIX / "projects" / "app-hashed"

@@ -3,14 +3,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from aibom.config import Config
-from aibom.model import Location, ProjectInfo, ScanError, SourceKind
+from aibom.model import FileRef, Location, ProjectInfo, ScanError, SourceKind
 from aibom.sources.setup_files import (
     collect_setup_cfg,
     collect_setup_py,
     parse_setup_cfg_text,
     parse_setup_py_text,
 )
-from aibom.walk import FileRef
 
 FIX = Path(__file__).resolve().parent.parent.parent / "fixtures"
 LEGACY = FIX / "projects" / "legacy-setuptools"

@@ -23,7 +23,7 @@ import random
 import sys
 from pathlib import Path
 
-from aibom.typosquat import default_index, normalise
+from aibom.checks.typosquat_index import default_index, normalise
 
 HERE = Path(__file__).resolve().parent
 SEED = 20261122

@@ -1,0 +1,138 @@
+"""Checks over pickle-bearing artifacts: each global the unpickler would import is judged
+against `rules/pickle_globals.toml` (known-safe exact names, dangerous entries, everything
+else unknown), plus the structural facts the analyzers recorded (nesting, TorchScript code,
+object arrays, archive tampering, global mutation, extension codes, trailing data)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..config import Config
+from ..model import Artifact, Finding, Inventory, Location, PickleImport
+from . import Check
+from .pickle_policy import classify, globals_data
+
+PICKLE_FORMATS = frozenset(
+    {"pickle", "pytorch-zip", "pytorch-legacy", "pytorch-tar", "torchscript", "joblib"}
+)
+ISSUE_RULES = {
+    "torchscript:code": "AIB207",
+    "numpy:object-array": "AIB208",
+    "zip:tampering": "AIB209",
+    "pickle:global-mutation": "AIB210",
+    "pickle:extension": "AIB211",
+    "pickle:trailing-data": "AIB212",
+}
+
+
+def _skip(artifact: Artifact, imp: PickleImport) -> bool:
+    # TorchScript classes are compiled from the archive's own code, not Python imports:
+    # AIB207 reports that code.
+    return artifact.format == "torchscript" and imp.module.startswith("__torch__")
+
+
+def _location(artifact: Artifact, imp: PickleImport) -> Location:
+    return Location(artifact.path, member=imp.member)
+
+
+def pickle_global_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
+    for artifact in inventory.artifacts:
+        seen: set[tuple[str | None, str, str]] = set()
+        for imp in artifact.pickle_imports:
+            if _skip(artifact, imp):
+                continue
+            verdict, entry = classify(imp, config)
+            if verdict == "safe":
+                continue
+            key = (imp.member, imp.qualname, verdict)
+            if key in seen:
+                continue
+            seen.add(key)
+            loc = _location(artifact, imp)
+            called = " (called)" if imp.called else ""
+            if verdict == "dangerous":
+                table = globals_data()
+                sources = table.dangerous.get(entry or "") or table.attributes.get(entry or "", ())
+                why = (
+                    "this file runs code when loaded"
+                    if imp.called
+                    else ("loading this file imports it, a code-execution gadget")
+                )
+                yield Finding.make(
+                    "AIB201",
+                    loc,
+                    **{
+                        "global": imp.qualname,
+                        "called": called,
+                        "why": why,
+                        "entry": entry,
+                        "listed_by": ", ".join(sources),
+                        "opcode": imp.opcode,
+                        "offset": imp.offset,
+                    },
+                )
+            elif verdict == "unresolved":
+                yield Finding.make(
+                    "AIB204",
+                    loc,
+                    **{"global": imp.name, "opcode": imp.opcode, "offset": imp.offset},
+                )
+            elif verdict == "unknown-stdlib":
+                yield Finding.make(
+                    "AIB202",
+                    loc,
+                    **{"global": imp.qualname, "called": called, "opcode": imp.opcode},
+                )
+            else:
+                yield Finding.make(
+                    "AIB203",
+                    loc,
+                    **{"global": imp.qualname, "called": called, "opcode": imp.opcode},
+                )
+
+
+def pickle_format_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
+    for artifact in inventory.artifacts:
+        fmt = artifact.format
+        if fmt in PICKLE_FORMATS or (artifact.facts.get("pickles") and fmt not in ("numpy", "npz")):
+            shown = fmt
+            if fmt == "pytorch-zip":
+                shown = "PyTorch zip"
+            elif fmt == "pytorch-legacy":
+                shown = "legacy PyTorch checkpoint"
+            yield Finding.make("AIB205", artifact.location, format=shown)
+
+
+def nested_pickle_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
+    for artifact in inventory.artifacts:
+        for nested in artifact.facts.get("nested_pickles", []):
+            yield Finding.make(
+                "AIB206",
+                Location(artifact.path, member=nested.get("member")),
+                via=nested["via"],
+                offset=nested["offset"],
+                globals=", ".join(nested["globals"]) or "nothing",
+            )
+
+
+def issue_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
+    for artifact in inventory.artifacts:
+        for issue in artifact.issues:
+            rule_id = ISSUE_RULES.get(issue.kind)
+            if rule_id is None:
+                continue
+            args = {"detail": issue.detail}
+            args.update(issue.arg_dict)
+            yield Finding.make(rule_id, issue.location, **args)
+
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        frozenset({"AIB201", "AIB202", "AIB203", "AIB204"}),
+        pickle_global_findings,
+        "pickle-globals",
+    ),
+    Check(frozenset({"AIB205"}), pickle_format_findings, "pickle-format"),
+    Check(frozenset({"AIB206"}), nested_pickle_findings, "nested-pickles"),
+    Check(frozenset(ISSUE_RULES.values()), issue_findings, "pickle-container-issues"),
+)

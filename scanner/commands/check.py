@@ -1,0 +1,218 @@
+"""`aibom check FILE...`: the fast path pre-commit calls with the changed files.
+
+Each file is classified by name (`aibom.sources.classify`); a dependency file (requirements,
+constraints, `pyproject.toml`, lock files) goes through its collector and the pins-and-hashes
+checks (rule group `pins`) plus scan errors (`scan`); with `--models`, a model file is
+sniffed by content and goes through its analyzer and the model checks (every rule group
+but pins, index, vulns, typosquat and code: pickle, formats, scan...). Files of any other
+kind are ignored (pre-commit's `files:` pattern decides what is passed).
+
+Output: one line per finding, `file:line: RULE-ID message` (`file: RULE-ID message` when the
+finding has no line), then nothing else on stdout. Exit codes:
+
+  0  no finding (after `# aibom: ignore[...]` comments, `disable` and the baseline)
+  1  at least one finding; every finding blocks, whatever its severity, because pre-commit
+     hides the output of a passing hook (silence a rule with `disable` or an inline ignore)
+  2  a file named on the command line does not exist, or the configuration is invalid
+
+The findings are the ones `aibom scan` reports for the same files and the same rules: the
+same collectors and the same check functions run, on an inventory holding only these files.
+Nothing here imports CycloneDX, httpx, pip-audit or jsonschema (a test enforces it).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..config import Config, load_config
+from ..errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from ..model import Collected, FileRef, Finding, Inventory, Location, ScanError
+
+if TYPE_CHECKING:
+    from ..rules import Rule
+
+DEPENDENCY_KINDS = frozenset(
+    {
+        "requirements",
+        "pyproject",
+        "setup.cfg",
+        "poetry.lock",
+        "uv.lock",
+        "Pipfile.lock",
+        "pdm.lock",
+        "pylock",
+        "conda",
+    }
+)
+DEPENDENCY_GROUPS = frozenset({"pins", "scan"})
+# the model hook runs every rule group except those about dependencies, code and services
+NOT_MODEL_GROUPS = frozenset({"pins", "index", "vulns", "typosquat", "code"})
+
+
+def run(files: tuple[Path, ...], config_file: Path | None, *, models: bool = False) -> int:
+    config = load_config(Path("."), config_file)
+    findings, missing = check_files(files, config, models=models)
+    out = sys.stdout
+    for path in missing:
+        sys.stderr.write(f"{path}: error: file not found\n")
+    rules = group_rules(DEPENDENCY_GROUPS) if findings else None
+    out.write("".join(format_line(f, rules) + "\n" for f in findings))
+    out.flush()
+    if missing:
+        return EXIT_USAGE
+    return EXIT_FINDINGS if findings else EXIT_OK
+
+
+def format_line(finding: Finding, rules: dict[str, Rule] | None = None) -> str:
+    from ..rules import get_rule
+
+    loc = finding.location
+    where = f"{loc.path}:{loc.line}" if loc.line is not None else loc.path
+    if loc.member:
+        where += f" ({loc.member})"
+    rule = rules[finding.rule_id] if rules and finding.rule_id in rules else None
+    rule = rule or get_rule(finding.rule_id)
+    return f"{where}: {finding.rule_id} {rule.render(finding)}"
+
+
+def check_files(
+    files: Iterable[Path], config: Config, *, models: bool = False
+) -> tuple[list[Finding], list[str]]:
+    """(findings after policy, files that do not exist) for the given files."""
+    from .. import sources
+
+    inventory = Inventory(root=".")
+    missing: list[str] = []
+    groups: set[str] = set()
+    seen: set[Path] = set()
+    for path in files:
+        rel = path.as_posix()
+        if not path.is_file():
+            if path.exists():
+                continue  # a folder: pre-commit never passes one; nothing to check
+            missing.append(rel)
+            continue
+        real = path.resolve()
+        if real in seen:
+            continue
+        seen.add(real)
+        ref = FileRef(path, _shown(path), path.stat().st_size)
+        kind = sources.classify(ref.rel)
+        if kind in DEPENDENCY_KINDS:
+            groups |= DEPENDENCY_GROUPS
+            collector = sources.get_collector(kind)
+            inventory.add(_collect(partial(collector, ref, config), ref.rel))
+        elif models and kind is None:
+            collected = _analyze_model(ref, config)
+            if collected is not None:
+                groups |= _model_groups()
+                inventory.add(collected)
+        inventory.files_scanned += 1
+    if not groups:
+        return [], missing
+    findings = run_group_checks(inventory, config, groups)
+    if not findings:
+        return [], missing  # (the policy only removes findings: no need to load it)
+    from ..policy import apply_policy
+
+    kept, _ = apply_policy(findings, inventory, config)
+    return kept, missing
+
+
+def run_group_checks(inventory: Inventory, config: Config, groups: set[str]) -> list[Finding]:
+    """`aibom.scan.run_checks` restricted to the rules of `groups`, importing only the check
+    modules those groups need on the dependency path (the model path takes the full table)."""
+    from ..checks import Check
+
+    checks: tuple[Check, ...]
+    if groups <= DEPENDENCY_GROUPS:
+        from ..checks import pins, scan_errors
+
+        # these two modules own exactly the rules of the `scan` and `pins` groups (a test
+        # asserts it), so the rule files need not be read to know which ids are wanted
+        checks = (*scan_errors.CHECKS, *pins.CHECKS)
+        wanted = set().union(*(c.rule_ids for c in checks))
+    else:
+        from ..checks import all_checks
+
+        checks = all_checks()
+        wanted = _rule_ids(groups)
+    found: set[Finding] = set()
+    for check in checks:
+        if check.rule_ids & wanted:
+            found.update(f for f in check.run(inventory, config) if f.rule_id in wanted)
+    return sorted(found, key=_sort_key)
+
+
+def _sort_key(finding: Finding) -> tuple[str, int, str, str, tuple[tuple[str, str], ...]]:
+    loc = finding.location
+    return (loc.path, loc.line or 0, loc.member or "", finding.rule_id, finding.args)
+
+
+def _shown(path: Path) -> str:
+    """The path as pre-commit gives it (relative to the repository root), POSIX style."""
+    text = path.as_posix()
+    return text[2:] if text.startswith("./") else text
+
+
+def _model_groups() -> set[str]:
+    from ..rules import all_rules
+
+    return {r.group for r in all_rules().values()} - NOT_MODEL_GROUPS
+
+
+def _rule_ids(groups: set[str]) -> set[str]:
+    return set(group_rules(groups))
+
+
+def group_rules(groups: Iterable[str]) -> dict[str, Rule]:
+    """The rules of the given groups, parsing only their `rules_<group>.toml` files (the hook
+    path does not need the other rule files; `aibom.rules.all_rules` validates them all)."""
+    from ..rules import RULE_FILE_PREFIX, _parse_rule, load_data_toml
+
+    found: dict[str, Rule] = {}
+    for group in sorted(groups):
+        name = f"{RULE_FILE_PREFIX}{group}.toml"
+        try:
+            data = load_data_toml(name)
+        except FileNotFoundError:
+            continue
+        for raw in data.get("rule", []):
+            rule = _parse_rule(raw, name)
+            found[rule.id] = rule
+    return found
+
+
+def _collect(run: Callable[[], Collected], where: str) -> Collected:
+    """As `aibom.scan._safely`: a collector failing on hostile input is that file's scan
+    error, never a crash (kept here so the hook does not import the scan pipeline)."""
+    try:
+        return run()
+    except RecursionError:
+        return Collected(errors=[ScanError(Location(where), "input nested too deeply")])
+    except MemoryError:
+        return Collected(errors=[ScanError(Location(where), "input too large to analyse")])
+    except Exception as exc:  # any failure on one file is that file's scan error
+        reason = f"internal error while reading ({type(exc).__name__}: {exc})"
+        return Collected(errors=[ScanError(Location(where), reason)])
+
+
+def _analyze_model(ref: FileRef, config: Config) -> Collected | None:
+    from .. import analyzers
+    from ..sniff import HEAD_SIZE, sniff
+
+    try:
+        with ref.path.open("rb") as fh:
+            head = fh.read(HEAD_SIZE)
+    except OSError as exc:
+        reason = f"cannot read: {exc.strerror or exc}"
+        return Collected(errors=[ScanError(Location(ref.rel), reason)])
+    fmt = sniff(ref.path, head, ref.size)
+    if fmt is None:
+        return None
+    analyzer = analyzers.get_analyzer(fmt)
+    return _collect(partial(analyzer, ref, fmt, config), ref.rel)

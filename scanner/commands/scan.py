@@ -1,0 +1,150 @@
+"""What `aibom scan` does, as a function the CLI calls (testable without the CLI)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from ..config import Config, ScanRequest, build_config
+from ..errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, InputError
+from ..model import FileRef, Severity
+from ..policy import fails
+from ..scan import ScanResult, scan
+
+
+def run(request: ScanRequest) -> int:
+    """`aibom scan`: scan, write the AIBOM and the report, return the exit code."""
+    config = build_config(request)
+    if request.write_baseline is not None:
+        config = config.replace(baseline=None)  # record every current finding
+    quiet = request.quiet
+    progress = Progress(sys.stderr) if not quiet and _is_tty(sys.stderr) else None
+    result = scan(config, progress=progress.update if progress else None)
+    if progress is not None:
+        progress.close()
+    output = request.output
+    to_stdout = output is not None and str(output) == "-"
+    if output is not None:
+        from ..bom import write_bom
+
+        write_bom(result, output, request.spec_version)
+    from ..formats import render_report
+
+    fmt = request.report_format or "text"
+    report_file = request.report
+    if report_file is not None:
+        text = render_report(result, fmt)
+        _write_text(Path(report_file), text)
+    elif not to_stdout:
+        sys.stdout.write(render_report(result, fmt, color=fmt == "text" and _use_color()))
+    if not quiet:
+        sys.stderr.write(summary(result))
+    if request.write_baseline is not None:
+        from ..policy import write_baseline
+
+        write_baseline([*result.findings, *result.suppressed], request.write_baseline)
+        if not quiet:
+            sys.stderr.write(f"aibom: baseline written to {request.write_baseline}\n")
+        return EXIT_OK
+    return exit_code(result, request.exit_zero)
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write report: {exc.strerror or exc}", str(path)) from None
+
+
+def _is_tty(stream: Any) -> bool:
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _use_color() -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return _is_tty(sys.stdout) and os.environ.get("TERM") != "dumb"
+
+
+class Progress:
+    """A one-line progress display on stderr (files analysed, bytes), shown only on a
+    terminal, only once the scan has taken more than half a second, at most 10 times a second."""
+
+    def __init__(self, stream: Any, delay: float = 0.5) -> None:
+        self.stream = stream
+        self.start = time.monotonic()
+        self.delay = delay
+        self.last = 0.0
+        self.files = 0
+        self.bytes = 0
+        self.shown = False
+        self.lock = threading.Lock()
+
+    def update(self, file: FileRef) -> None:
+        with self.lock:
+            self.files += 1
+            self.bytes += file.size
+            now = time.monotonic()
+            if now - self.start < self.delay or now - self.last < 0.1:
+                return
+            self.last = now
+            self.shown = True
+            mb = self.bytes / 1e6
+            self.stream.write(f"\r\x1b[Kscanning: {self.files} files, {mb:,.1f} MB read")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def exit_code(result: ScanResult, exit_zero: bool = False) -> int:
+    if not result.complete:
+        return EXIT_INCOMPLETE
+    if not exit_zero and fails(result.findings, result.config):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def summary(result: ScanResult) -> str:
+    inv = result.inventory
+    by_source = Counter(d.source.value for d in inv.dependencies)
+    lines = [f"aibom: scanned {inv.files_scanned} files under {inv.root}"]
+    if by_source:
+        parts = ", ".join(f"{n} from {s}" for s, n in sorted(by_source.items()))
+        lines.append(f"  dependencies: {len(inv.dependencies)} declarations ({parts})")
+    if inv.artifacts:
+        formats = Counter(a.format for a in inv.artifacts)
+        parts = ", ".join(f"{n} {f}" for f, n in sorted(formats.items()))
+        lines.append(f"  model artifacts: {len(inv.artifacts)} ({parts})")
+    if inv.code_refs:
+        lines.append(f"  code references: {len(inv.code_refs)}")
+    if result.findings:
+        sev = Counter(_sev(f.rule_id, result.config) for f in result.findings)
+        parts = ", ".join(f"{sev[s]} {s.label}" for s in sorted(sev, reverse=True))
+        lines.append(f"  findings: {len(result.findings)} ({parts})")
+    else:
+        lines.append("  findings: none")
+    unreadable = inv.errors
+    if unreadable:
+        lines.append(f"  could not read {len(unreadable)}:")
+        lines.extend(f"    {e.location}: {e.reason}" for e in unreadable[:20])
+        if len(unreadable) > 20:
+            lines.append(f"    ... and {len(unreadable) - 20} more (see the report)")
+    if not result.complete:
+        lines.append("  scan INCOMPLETE: some files could not be read or fully analysed")
+    return "\n".join(lines) + "\n"
+
+
+def _sev(rule_id: str, config: Config) -> Severity:
+    from ..rules import get_rule
+
+    return config.severity_for(rule_id, get_rule(rule_id).severity)

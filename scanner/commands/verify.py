@@ -1,0 +1,229 @@
+"""`aibom verify AIBOM [PATH]`: re-hash every file an AIBOM records and compare.
+
+What a deployment step runs before loading weights. The AIBOM is read as plain data
+(`aibom.bomread`, JSON or XML; never through cyclonedx-python-lib, which drops fields). Every
+component with an `aibom:path` property (the file's path relative to the scanned root, as
+`aibom scan -o` writes it) and a SHA-256 hash is re-hashed under PATH:
+
+- changed (AIB161): the digest on disk differs from the recorded one;
+- missing (AIB162): the file is not there;
+- unrecorded (AIB163): a model or data file under PATH (recognised by content, like
+  `aibom scan` does, honouring the same excludes) that the AIBOM does not record;
+- unverifiable (AIB164): a recorded entry without a SHA-256, a path that leaves PATH
+  (absolute, `..`, or a symlink out of it), a file that cannot be read, or a Git LFS pointer
+  standing in for the recorded content.
+
+Components whose `aibom:path` is a folder (a model folder whose files are recorded one by
+one) are not hashed themselves. Exit codes: 0 every recorded file matches and nothing is
+unrecorded; 1 any finding; 2 the AIBOM cannot be read or records no file at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from ..checks.integrity import IntegrityFact, IntegrityKind, integrity_findings
+from ..errors import EXIT_FINDINGS, EXIT_OK, AibomError, InputError
+from ..model import Finding
+
+BLOCK = 1024 * 1024
+LFS_POINTER_MAX = 1024
+
+
+@dataclass
+class VerifyResult:
+    checked: list[str] = field(default_factory=list)  # recorded files re-hashed and matching
+    facts: list[IntegrityFact] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+def run(bom_file: Path, root: Path, report_format: str) -> int:
+    result = verify(bom_file, root)
+    if report_format == "json":
+        sys.stdout.write(render_json(result, bom_file, root))
+    else:
+        sys.stdout.write(render_text(result))
+        counts: dict[str, int] = {}
+        for fact in result.facts:
+            counts[fact.kind.value] = counts.get(fact.kind.value, 0) + 1
+        parts = [f"{len(result.checked)} verified"] + [
+            f"{counts[k]} {k}"
+            for k in ("changed", "missing", "unrecorded", "unverifiable")
+            if counts.get(k)
+        ]
+        sys.stderr.write(f"aibom verify: {', '.join(parts)}\n")
+    return EXIT_OK if result.ok else EXIT_FINDINGS
+
+
+def verify(bom_file: Path, root: Path) -> VerifyResult:
+    from ..bom import load_bom
+
+    if not root.is_dir():
+        raise InputError("not a folder", str(root), hint="give the folder the AIBOM describes")
+    bom = load_bom(bom_file)
+    recorded: dict[str, str | None] = {}
+    for comp in bom.components:
+        path = comp.prop("aibom:path")
+        if not path:
+            continue
+        digest = comp.hashes.get("sha-256") or comp.hashes.get("sha256")
+        if path not in recorded or recorded[path] is None:
+            recorded[path] = digest.lower() if digest else None
+    if not recorded:
+        raise InputError(
+            "the AIBOM records no files (no component has an aibom:path): nothing to verify",
+            str(bom_file),
+            hint="write the AIBOM with `aibom scan -o aibom.cdx.json` on the model folder",
+        )
+    result = VerifyResult()
+    real_root = root.resolve()
+    for rel, expected in sorted(recorded.items()):
+        _verify_one(rel, expected, root, real_root, result)
+    _unrecorded(root, set(recorded), result)
+    result.findings = integrity_findings(result.facts)
+    return result
+
+
+def _verify_one(
+    rel: str, expected: str | None, root: Path, real_root: Path, result: VerifyResult
+) -> None:
+    def fact(kind: str, **args: str) -> None:
+        result.facts.append(IntegrityFact(IntegrityKind(kind), rel, tuple(sorted(args.items()))))
+
+    pure = PurePosixPath(rel)
+    if pure.is_absolute() or ".." in pure.parts or "\\" in rel or rel.startswith("/"):
+        fact("unverifiable", problem="the recorded path leaves the verified folder")
+        return
+    if "\x00" in rel or not pure.parts:
+        fact("unverifiable", problem="the recorded path is not a valid file path")
+        return
+    path = root.joinpath(*pure.parts)
+    try:
+        if path.is_dir():
+            return  # a folder component: its files are recorded one by one
+        if not path.exists() and not path.is_symlink():
+            fact("missing", expected=expected or "not recorded")
+            return
+    except OSError as exc:  # e.g. a name too long for the file system
+        fact("unverifiable", problem=f"cannot look it up: {exc.strerror or exc}")
+        return
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        fact("unverifiable", problem="a broken or looping symlink")
+        return
+    if real != real_root and real_root not in real.parents:
+        fact("unverifiable", problem="a symlink that leaves the verified folder")
+        return
+    if expected is None:
+        fact("unverifiable", problem="the AIBOM records no SHA-256 for this file")
+        return
+    try:
+        actual, head = _sha256(real)
+    except OSError as exc:
+        fact("unverifiable", problem=f"cannot read: {exc.strerror or exc}")
+        return
+    if actual == expected:
+        result.checked.append(rel)
+        return
+    if head.startswith(b"version https://git-lfs.github.com/spec/") and expected in head.decode(
+        "ascii", "replace"
+    ):
+        fact(
+            "unverifiable",
+            problem="a Git LFS pointer to the recorded content: run `git lfs pull` first",
+        )
+        return
+    fact("changed", expected=expected, actual=actual)
+
+
+def _sha256(path: Path) -> tuple[str, bytes]:
+    digest = hashlib.sha256()
+    head = b""
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(BLOCK)
+            if not block:
+                break
+            if not head:
+                head = block[:LFS_POINTER_MAX]
+            digest.update(block)
+    return digest.hexdigest(), head
+
+
+def _unrecorded(root: Path, recorded: set[str], result: VerifyResult) -> None:
+    from .. import sources
+    from ..config import load_config
+    from ..sniff import HEAD_SIZE, sniff
+    from ..walk import walk
+
+    try:
+        exclude = load_config(root).exclude
+    except AibomError:  # a broken config must not stop verification; `aibom scan` reports it
+        exclude = ()
+    walked = walk((root,), exclude)
+    for error in walked.errors:  # a folder we cannot read could hide unrecorded files
+        if error.location.path in recorded:
+            continue  # judged above
+        result.facts.append(
+            IntegrityFact(
+                IntegrityKind.UNVERIFIABLE, error.location.path, (("problem", error.reason),)
+            )
+        )
+    for ref in walked.files:
+        if ref.rel in recorded or sources.classify(ref.rel) is not None:
+            continue
+        try:
+            with ref.path.open("rb") as fh:
+                head = fh.read(HEAD_SIZE)
+        except OSError as exc:
+            problem = f"cannot read: {exc.strerror or exc}"
+            result.facts.append(
+                IntegrityFact(IntegrityKind.UNVERIFIABLE, ref.rel, (("problem", problem),))
+            )
+            continue
+        fmt = sniff(ref.path, head, ref.size)
+        if fmt is not None:
+            result.facts.append(
+                IntegrityFact(IntegrityKind.UNRECORDED, ref.rel, (("format", fmt),))
+            )
+
+
+def render_text(result: VerifyResult) -> str:
+    from ..rules import get_rule
+
+    lines = []
+    for finding in result.findings:
+        rule = get_rule(finding.rule_id)
+        lines.append(f"{finding.location.path}: {finding.rule_id} {rule.render(finding)}\n")
+    return "".join(lines)
+
+
+def render_json(result: VerifyResult, bom_file: Path, root: Path) -> str:
+    from ..rules import get_rule
+
+    data = {
+        "bom": bom_file.as_posix(),
+        "root": root.as_posix(),
+        "ok": result.ok,
+        "verified": sorted(result.checked),
+        "findings": [
+            {
+                "rule_id": f.rule_id,
+                "severity": get_rule(f.rule_id).severity.label,
+                "path": f.location.path,
+                "message": get_rule(f.rule_id).render(f),
+                "args": f.arg_dict,
+            }
+            for f in result.findings
+        ],
+    }
+    return json.dumps(data, indent=2, sort_keys=False) + "\n"
