@@ -15,10 +15,12 @@ from typing import Any, NoReturn
 import click
 
 from . import __version__
+from .bom import DEFAULT_SPEC, SPEC_VERSIONS
 from .errors import EXIT_INTERNAL, EXIT_USAGE, AibomError
+from .formats import ReportFormat
+from .model import Severity
 
-SPEC_VERSIONS = ("1.5", "1.6", "1.7")
-SEVERITIES = ("info", "low", "medium", "high", "critical")
+SEVERITIES = tuple(s.label for s in Severity)
 
 
 def _run(action: Callable[[], int], debug: bool) -> NoReturn:
@@ -67,7 +69,7 @@ def main() -> None:
 @click.option(
     "--spec-version",
     type=click.Choice(SPEC_VERSIONS),
-    default="1.6",
+    default=DEFAULT_SPEC,
     show_default=True,
     help="CycloneDX specification version of the AIBOM.",
 )
@@ -102,7 +104,7 @@ def main() -> None:
 @click.option(
     "--format",
     "report_format",
-    type=click.Choice(["text", "json", "sarif"]),
+    type=click.Choice([f.value for f in ReportFormat]),
     default=None,
     help="Findings report format on stdout (default: text).",
 )
@@ -160,7 +162,7 @@ def scan(paths: tuple[Path, ...], debug: bool, **options: Any) -> None:
 
     request = ScanRequest(
         paths=paths or (Path("."),),
-        spec_version=options.pop("spec_version") or "1.6",
+        spec_version=options.pop("spec_version") or DEFAULT_SPEC,
         envs=tuple(options.pop("envs")),
         extra_files=tuple(options.pop("extra_files")),
         exclude=tuple(options.pop("exclude")),

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .compat import tomllib
 from .errors import ConfigError, InputError
 from .model import Severity
 

@@ -79,7 +79,7 @@ class Hash:
         return f"{self.alg}:{self.value}"
 
 
-class ComponentKind(str, enum.Enum):
+class ComponentKind(enum.StrEnum):
     LIBRARY = "library"
     APPLICATION = "application"
     MODEL = "machine-learning-model"
@@ -87,7 +87,89 @@ class ComponentKind(str, enum.Enum):
     FILE = "file"
 
 
-class SourceKind(str, enum.Enum):
+class ArtifactFormat(enum.StrEnum):
+    """Every format an artifact can have: what `sniff` decides from a file's bytes (the keys
+    of the analyzer table) and the finer formats analyzers then record (`Artifact.format`).
+    A compressed pickle is recorded as `<inner>+<wrapper>` (`pickle+gzip`)."""
+
+    # decided by sniff
+    PICKLE = "pickle"
+    ZIP = "zip"
+    TAR = "tar"
+    GZIP = "gzip"
+    BZIP2 = "bzip2"
+    XZ = "xz"
+    LZMA = "lzma"
+    ZSTD = "zstd"
+    ZLIB = "zlib"
+    SEVEN_ZIP = "7z"
+    LZ4 = "lz4"
+    NUMPY = "numpy"
+    SAFETENSORS = "safetensors"
+    GGUF = "gguf"
+    ONNX = "onnx"
+    HDF5 = "hdf5"
+    UNKNOWN_MODEL = "unknown-model"
+    LFS_POINTER = "lfs-pointer"
+    # recorded by analyzers
+    PYTORCH_ZIP = "pytorch-zip"
+    PYTORCH_LEGACY = "pytorch-legacy"
+    PYTORCH_TAR = "pytorch-tar"
+    TORCHSCRIPT = "torchscript"
+    JOBLIB = "joblib"
+    NPZ = "npz"
+    KERAS = "keras"
+    HUGGINGFACE = "huggingface"
+    ONNX_EXTERNAL_DATA = "onnx-external-data"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_pickle_based(self) -> bool:
+        """Loading a file of this format unpickles (so it can run code)."""
+        return self in _PICKLE_BASED
+
+
+_PICKLE_BASED = frozenset(
+    {
+        ArtifactFormat.PICKLE,
+        ArtifactFormat.PYTORCH_ZIP,
+        ArtifactFormat.PYTORCH_LEGACY,
+        ArtifactFormat.PYTORCH_TAR,
+        ArtifactFormat.TORCHSCRIPT,
+        ArtifactFormat.JOBLIB,
+    }
+)
+
+
+def is_pickle_based(recorded: str) -> bool:
+    """`ArtifactFormat.is_pickle_based` for a recorded format string, compound
+    `<inner>+<wrapper>` formats (`pickle+gzip`) judged by their inner format."""
+    inner = recorded.split("+", 1)[0]
+    try:
+        return ArtifactFormat(inner).is_pickle_based
+    except ValueError:
+        return False
+
+
+class FileKind(enum.StrEnum):
+    """Which collector reads a file that is recognised by its name (dependency files and
+    source code); the keys of the collector table."""
+
+    REQUIREMENTS = "requirements"
+    PYPROJECT = "pyproject"
+    SETUP_CFG = "setup.cfg"
+    SETUP_PY = "setup.py"
+    POETRY_LOCK = "poetry.lock"
+    UV_LOCK = "uv.lock"
+    PIPFILE_LOCK = "Pipfile.lock"
+    PDM_LOCK = "pdm.lock"
+    PYLOCK = "pylock"
+    CONDA = "conda"
+    PYTHON = "python"
+    NOTEBOOK = "notebook"
+
+
+class SourceKind(enum.StrEnum):
     """Which kind of file a dependency was declared in."""
 
     REQUIREMENTS = "requirements"

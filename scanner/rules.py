@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import json
 import string
+import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from .compat import tomllib
 from .model import Finding, Severity
 
 RULE_FILE_PREFIX = "rules_"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import analyzers, sources
 from .config import Config
-from .model import Collected, FileRef, Finding, Inventory, Location, ScanError
+from .model import Collected, FileKind, FileRef, Finding, Inventory, Location, ScanError
 from .sniff import HEAD_SIZE, sniff
 from .walk import walk
 
@@ -59,7 +59,7 @@ def collect(config: Config, progress: Callable[[FileRef], None] | None = None) -
     tasks = [
         (
             f,
-            sources.get_collector("requirements")
+            sources.get_collector(FileKind.REQUIREMENTS)
             if f.rel in named
             else _task_for(f, config, inventory),
         )

@@ -11,52 +11,56 @@ import re
 import struct
 from pathlib import Path, PurePosixPath
 
+from .model import ArtifactFormat
+
+F = ArtifactFormat
+
 HEAD_SIZE = 512
 
 # (format, offset, magic) checked in order; the first match wins.
-SIGNATURES: tuple[tuple[str, int, bytes], ...] = (
-    ("zip", 0, b"PK\x03\x04"),
-    ("zip", 0, b"PK\x05\x06"),  # empty zip / central directory only
-    ("zip", 0, b"PK\x07\x08"),  # spanned marker
-    ("gzip", 0, b"\x1f\x8b"),
-    ("bzip2", 0, b"BZh"),
-    ("xz", 0, b"\xfd7zXZ\x00"),
-    ("lzma", 0, b"\x5d\x00\x00"),
-    ("zstd", 0, b"\x28\xb5\x2f\xfd"),
-    ("lz4", 0, b"\x04\x22\x4d\x18"),
-    ("7z", 0, b"7z\xbc\xaf\x27\x1c"),
-    ("gguf", 0, b"GGUF"),
-    ("hdf5", 0, b"\x89HDF\r\n\x1a\n"),
-    ("numpy", 0, b"\x93NUMPY"),
-    ("tar", 257, b"ustar"),
+SIGNATURES: tuple[tuple[ArtifactFormat, int, bytes], ...] = (
+    (F.ZIP, 0, b"PK\x03\x04"),
+    (F.ZIP, 0, b"PK\x05\x06"),  # empty zip / central directory only
+    (F.ZIP, 0, b"PK\x07\x08"),  # spanned marker
+    (F.GZIP, 0, b"\x1f\x8b"),
+    (F.BZIP2, 0, b"BZh"),
+    (F.XZ, 0, b"\xfd7zXZ\x00"),
+    (F.LZMA, 0, b"\x5d\x00\x00"),
+    (F.ZSTD, 0, b"\x28\xb5\x2f\xfd"),
+    (F.LZ4, 0, b"\x04\x22\x4d\x18"),
+    (F.SEVEN_ZIP, 0, b"7z\xbc\xaf\x27\x1c"),
+    (F.GGUF, 0, b"GGUF"),
+    (F.HDF5, 0, b"\x89HDF\r\n\x1a\n"),
+    (F.NUMPY, 0, b"\x93NUMPY"),
+    (F.TAR, 257, b"ustar"),
     # zlib (joblib's "zlib" compressor): CMF 0x78 with each FLG a valid check value
-    ("zlib", 0, b"\x78\x01"),
-    ("zlib", 0, b"\x78\x5e"),
-    ("zlib", 0, b"\x78\x9c"),
-    ("zlib", 0, b"\x78\xda"),
+    (F.ZLIB, 0, b"\x78\x01"),
+    (F.ZLIB, 0, b"\x78\x5e"),
+    (F.ZLIB, 0, b"\x78\x9c"),
+    (F.ZLIB, 0, b"\x78\xda"),
 )
 
 # Names that identify formats with no reliable magic (protobuf, JSON headers).
-NAME_FORMATS: dict[str, str] = {
-    ".onnx": "onnx",
-    ".safetensors": "safetensors",
-    ".gguf": "gguf",
-    ".h5": "hdf5",
-    ".hdf5": "hdf5",
-    ".keras": "zip",
-    ".npy": "numpy",
-    ".npz": "zip",
-    ".pt": "pickle",
-    ".pth": "pickle",
-    ".bin": "pickle",
-    ".ckpt": "pickle",
-    ".pkl": "pickle",
-    ".pickle": "pickle",
-    ".joblib": "pickle",
-    ".dill": "pickle",
-    ".sav": "pickle",
-    ".model": "pickle",
-    ".mar": "zip",
+NAME_FORMATS: dict[str, ArtifactFormat] = {
+    ".onnx": F.ONNX,
+    ".safetensors": F.SAFETENSORS,
+    ".gguf": F.GGUF,
+    ".h5": F.HDF5,
+    ".hdf5": F.HDF5,
+    ".keras": F.ZIP,
+    ".npy": F.NUMPY,
+    ".npz": F.ZIP,
+    ".pt": F.PICKLE,
+    ".pth": F.PICKLE,
+    ".bin": F.PICKLE,
+    ".ckpt": F.PICKLE,
+    ".pkl": F.PICKLE,
+    ".pickle": F.PICKLE,
+    ".joblib": F.PICKLE,
+    ".dill": F.PICKLE,
+    ".sav": F.PICKLE,
+    ".model": F.PICKLE,
+    ".mar": F.ZIP,
 }
 
 # Extensions that claim to be model weights: a file with one of them that matches no
@@ -98,7 +102,7 @@ PROTO0_IMPORT = re.compile(
 )
 
 
-def sniff(path: Path, head: bytes | None = None, size: int | None = None) -> str | None:
+def sniff(path: Path, head: bytes | None = None, size: int | None = None) -> ArtifactFormat | None:
     """The artifact format of `path`, or None when it is not a model or data artifact.
 
     Formats: pickle, zip, tar, gzip, bzip2, xz, lzma, zstd, lz4, safetensors, gguf, hdf5,
@@ -112,31 +116,31 @@ def sniff(path: Path, head: bytes | None = None, size: int | None = None) -> str
     return sniff_bytes(head, path.name, size)
 
 
-def sniff_bytes(head: bytes, name: str, size: int) -> str | None:
+def sniff_bytes(head: bytes, name: str, size: int) -> ArtifactFormat | None:
     """`sniff` for bytes already read (archive members): `name` only breaks ties."""
     path = PurePosixPath(name or "unnamed")
     for fmt, offset, magic in SIGNATURES:
         if head[offset : offset + len(magic)] == magic:
-            if fmt == "lzma" and not _plausible_lzma(head, path):
+            if fmt is F.LZMA and not _plausible_lzma(head, path):
                 continue
             return fmt
     if looks_like_pickle(head) or PROTO0_IMPORT.match(head):
-        return "pickle"
+        return F.PICKLE
     if looks_like_safetensors(head, size):
-        return "safetensors"
+        return F.SAFETENSORS
     suffix = path.suffix.lower()
     by_name = NAME_FORMATS.get(suffix)
-    if by_name in ("onnx", "safetensors") and size > 0:
+    if by_name in (F.ONNX, F.SAFETENSORS) and size > 0:
         # no magic: the analyzer names what is wrong (e.g. a header length past the end)
         return by_name
-    if by_name == "pickle" and looks_like_legacy_pickle(head):
-        return "pickle"
+    if by_name is F.PICKLE and looks_like_legacy_pickle(head):
+        return F.PICKLE
     if suffix == ".model" and _looks_like_sentencepiece(head):
         return None  # a SentencePiece tokenizer (protobuf), not weights
     if by_name is not None and looks_like_onnx(head):
-        return "onnx"  # an ONNX model under another weight-like name (model.bin)
+        return F.ONNX  # an ONNX model under another weight-like name (model.bin)
     if by_name is not None and size > 0:
-        return "unknown-model"
+        return F.UNKNOWN_MODEL
     return None
 
 

@@ -754,8 +754,8 @@ def test_cli_service_failure_is_an_error_naming_the_service(
 ) -> None:
     from click.testing import CliRunner
 
-    from aibom.enrich import vulns
     from aibom.cli import main
+    from aibom.enrich import vulns
 
     adapter = Recorded(fixtures / "pip-audit", "osv", fail=503)
     original = vulns.audit_online

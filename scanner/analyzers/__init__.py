@@ -1,51 +1,27 @@
 """Artifact analyzers: one module per family of formats. They find, checks judge.
 
-`analyze(file, fmt, config)` dispatches on the format decided by `aibom.sniff.sniff` and
-always returns a `Collected` holding one `Artifact` for the file (with `incomplete`
-reasons when it could not be fully read), never raises for bad input.
+`get_analyzer(fmt)` returns the analyzer for a format decided by `aibom.sniff.sniff`. An
+analyzer returns a `Collected`, usually holding one `Artifact` for the file (with
+`incomplete` reasons when it could not be fully read), and never raises for bad input; it
+may return nothing for a file that turns out not to be an artifact (text that only starts
+like a pickle).
+
+The table maps each `ArtifactFormat` sniff can return to a loader: a small function that
+imports the analyzer module on first use, so the pre-commit fast path imports only what the
+files it is given need.
 """
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from typing import Protocol
 
 from ..config import Config
-from ..model import Collected, FileRef
+from ..model import ArtifactFormat, Collected, FileRef
 
 
 class Analyzer(Protocol):
-    def __call__(self, file: FileRef, fmt: str, config: Config) -> Collected: ...
-
-
-# format (from sniff) -> (module under aibom.analyzers, function name)
-REGISTRY: dict[str, tuple[str, str]] = {
-    "pickle": ("pickle_files", "analyze_file"),
-    "zip": ("archives", "analyze_file"),
-    "tar": ("archives", "analyze_file"),
-    "gzip": ("archives", "analyze_file"),
-    "bzip2": ("archives", "analyze_file"),
-    "xz": ("archives", "analyze_file"),
-    "lzma": ("archives", "analyze_file"),
-    "zstd": ("archives", "analyze_file"),
-    "zlib": ("archives", "analyze_file"),
-    "7z": ("archives", "analyze_file"),
-    "lz4": ("archives", "analyze_file"),
-    "numpy": ("numpy_files", "analyze_file"),
-    "safetensors": ("safetensors_files", "analyze_file"),
-    "gguf": ("gguf_files", "analyze_file"),
-    "onnx": ("onnx_files", "analyze_file"),
-    "hdf5": ("keras_files", "analyze_file"),
-    "unknown-model": ("unknown_files", "analyze_file"),
-    "lfs-pointer": ("lfs_pointers", "analyze_file"),
-}
-
-
-def get_analyzer(fmt: str) -> Analyzer:
-    module_name, function = REGISTRY[fmt]
-    module = importlib.import_module(f"{__name__}.{module_name}")
-    analyzer: Analyzer = getattr(module, function)
-    return analyzer
+    def __call__(self, file: FileRef, fmt: ArtifactFormat, config: Config) -> Collected: ...
 
 
 class FolderAnalyzer(Protocol):
@@ -55,12 +31,96 @@ class FolderAnalyzer(Protocol):
     def __call__(self, files: list[FileRef], collected: Collected, config: Config) -> Collected: ...
 
 
-FOLDER_ANALYZERS: tuple[tuple[str, str], ...] = (("hf_folders", "analyze_folders"),)
+def _pickle_files() -> Analyzer:
+    from . import pickle_files
+
+    return pickle_files.analyze_file
+
+
+def _archives() -> Analyzer:
+    from . import archives
+
+    return archives.analyze_file
+
+
+def _numpy_files() -> Analyzer:
+    from . import numpy_files
+
+    return numpy_files.analyze_file
+
+
+def _safetensors_files() -> Analyzer:
+    from . import safetensors_files
+
+    return safetensors_files.analyze_file
+
+
+def _gguf_files() -> Analyzer:
+    from . import gguf_files
+
+    return gguf_files.analyze_file
+
+
+def _onnx_files() -> Analyzer:
+    from . import onnx_files
+
+    return onnx_files.analyze_file
+
+
+def _keras_files() -> Analyzer:
+    from . import keras_files
+
+    return keras_files.analyze_file
+
+
+def _unknown_files() -> Analyzer:
+    from . import unknown_files
+
+    return unknown_files.analyze_file
+
+
+def _lfs_pointers() -> Analyzer:
+    from . import lfs_pointers
+
+    return lfs_pointers.analyze_file
+
+
+F = ArtifactFormat
+# every format sniff can return -> the loader of its analyzer
+ANALYZERS: dict[ArtifactFormat, Callable[[], Analyzer]] = {
+    F.PICKLE: _pickle_files,
+    F.ZIP: _archives,
+    F.TAR: _archives,
+    F.GZIP: _archives,
+    F.BZIP2: _archives,
+    F.XZ: _archives,
+    F.LZMA: _archives,
+    F.ZSTD: _archives,
+    F.ZLIB: _archives,
+    F.SEVEN_ZIP: _archives,
+    F.LZ4: _archives,
+    F.NUMPY: _numpy_files,
+    F.SAFETENSORS: _safetensors_files,
+    F.GGUF: _gguf_files,
+    F.ONNX: _onnx_files,
+    F.HDF5: _keras_files,
+    F.UNKNOWN_MODEL: _unknown_files,
+    F.LFS_POINTER: _lfs_pointers,
+}
+
+
+def get_analyzer(fmt: ArtifactFormat) -> Analyzer:
+    return ANALYZERS[fmt]()
+
+
+def _hf_folders() -> FolderAnalyzer:
+    from . import hf_folders
+
+    return hf_folders.analyze_folders
+
+
+FOLDER_ANALYZERS: tuple[Callable[[], FolderAnalyzer], ...] = (_hf_folders,)
 
 
 def get_folder_analyzers() -> list[FolderAnalyzer]:
-    found: list[FolderAnalyzer] = []
-    for module_name, function in FOLDER_ANALYZERS:
-        module = importlib.import_module(f"{__name__}.{module_name}")
-        found.append(getattr(module, function))
-    return found
+    return [load() for load in FOLDER_ANALYZERS]

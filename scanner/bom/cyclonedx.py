@@ -24,7 +24,7 @@ import os
 import re
 import sys
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -35,11 +35,10 @@ from ..errors import InputError
 from ..model import Component, Finding, Hash, Location, Vulnerability
 from ..redact import redact_text, redact_url
 from ..scan import ScanResult
+from . import DEFAULT_SPEC, SPEC_VERSIONS
 from .escape import escape_unencodable
 from .graph import BomGraph, build_graph
 
-SPEC_VERSIONS = ("1.5", "1.6", "1.7")
-DEFAULT_SPEC = "1.6"
 DOCS_URL = "https://github.com/aibom/aibom/blob/main/docs/rules.md"
 
 # hashlib spelling -> CycloneDX algorithm name, and the hex length the schema requires
@@ -214,7 +213,7 @@ def _timestamp(reproducible: bool) -> str | None:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
-            moment = datetime.fromtimestamp(int(epoch.strip()), tz=timezone.utc)
+            moment = datetime.fromtimestamp(int(epoch.strip()), tz=UTC)
         except (ValueError, OverflowError, OSError):
             raise InputError(
                 f"SOURCE_DATE_EPOCH is not a Unix timestamp: {epoch!r}",
@@ -223,7 +222,7 @@ def _timestamp(reproducible: bool) -> str | None:
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     if reproducible:
         return None
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @lru_cache(maxsize=65536)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ..model import Finding, Location
 
 
-class IntegrityKind(str, enum.Enum):
+class IntegrityKind(enum.StrEnum):
     CHANGED = "changed"
     MISSING = "missing"
     UNRECORDED = "unrecorded"

@@ -8,13 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..config import Config
-from ..model import Artifact, Finding, Inventory, Location, PickleImport
+from ..model import Artifact, Finding, Inventory, Location, PickleImport, is_pickle_based
 from . import Check
 from .pickle_policy import classify, globals_data
 
-PICKLE_FORMATS = frozenset(
-    {"pickle", "pytorch-zip", "pytorch-legacy", "pytorch-tar", "torchscript", "joblib"}
-)
 ISSUE_RULES = {
     "torchscript:code": "AIB207",
     "numpy:object-array": "AIB208",
@@ -94,7 +91,7 @@ def pickle_global_findings(inventory: Inventory, config: Config) -> Iterator[Fin
 def pickle_format_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
     for artifact in inventory.artifacts:
         fmt = artifact.format
-        if fmt in PICKLE_FORMATS or (artifact.facts.get("pickles") and fmt not in ("numpy", "npz")):
+        if is_pickle_based(fmt) or (artifact.facts.get("pickles") and fmt not in ("numpy", "npz")):
             shown = fmt
             if fmt == "pytorch-zip":
                 shown = "PyTorch zip"

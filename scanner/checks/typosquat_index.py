@@ -33,12 +33,12 @@ The figures behind these limits are in docs/typosquats.md and tests/test_typosqu
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from ..compat import tomllib
 from ..rules import read_data_file
 
 _SEP = re.compile(r"[-_.]+")

@@ -30,22 +30,22 @@ from typing import TYPE_CHECKING
 
 from ..config import Config, load_config
 from ..errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
-from ..model import Collected, FileRef, Finding, Inventory, Location, ScanError
+from ..model import Collected, FileKind, FileRef, Finding, Inventory, Location, ScanError
 
 if TYPE_CHECKING:
     from ..rules import Rule
 
 DEPENDENCY_KINDS = frozenset(
     {
-        "requirements",
-        "pyproject",
-        "setup.cfg",
-        "poetry.lock",
-        "uv.lock",
-        "Pipfile.lock",
-        "pdm.lock",
-        "pylock",
-        "conda",
+        FileKind.REQUIREMENTS,
+        FileKind.PYPROJECT,
+        FileKind.SETUP_CFG,
+        FileKind.POETRY_LOCK,
+        FileKind.UV_LOCK,
+        FileKind.PIPFILE_LOCK,
+        FileKind.PDM_LOCK,
+        FileKind.PYLOCK,
+        FileKind.CONDA,
     }
 )
 DEPENDENCY_GROUPS = frozenset({"pins", "scan"})

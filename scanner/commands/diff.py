@@ -8,7 +8,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from ..bom import LoadedBom, load_bom, parse_bom
+from ..bom import load_bom, parse_bom
+from ..bom.read import LoadedBom
 from ..diff import diff, render, valid_fail_on_kinds
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 

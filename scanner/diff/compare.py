@@ -19,6 +19,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from ..bom.read import BomComponent, BomFinding, LoadedBom
+from ..model import is_pickle_based
 
 # kind -> what it means. The order is the order of reports: tampering signs first.
 CHANGE_KINDS: dict[str, str] = {
@@ -58,19 +59,6 @@ SEVERITIES = ("info", "low", "medium", "high", "critical")
 AGGREGATE_KINDS = {f"new-{s}": s for s in SEVERITIES}
 
 MODEL_TYPES = frozenset({"machine-learning-model", "data", "file"})
-PICKLE_FORMATS = frozenset(
-    {
-        "pickle",
-        "pytorch-zip",
-        "pytorch-legacy",
-        "torchscript",
-        "joblib",
-        "dill",
-        "cloudpickle",
-        "numpy-object",
-    }
-)
-SAFE_FORMATS = frozenset({"safetensors", "gguf", "onnx", "numpy"})
 URL_QUALIFIERS = ("vcs_url", "download_url", "file_name")
 
 
@@ -430,7 +418,7 @@ def _import_changes(
 
 def _pickle_based(comp: BomComponent) -> bool:
     fmt = comp.prop("aibom:format") or ""
-    return fmt in PICKLE_FORMATS or bool(comp.props("aibom:pickle:global"))
+    return is_pickle_based(fmt) or bool(comp.props("aibom:pickle:global"))
 
 
 def _base_models(comp: BomComponent) -> str:

@@ -30,7 +30,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +152,7 @@ def enrich_from_index(
     inventory.index_facts[PAGES] = facts
     inventory.index_facts[PUBLIC] = public
     inventory.index_facts[UNQUERIED] = sorted(unqueried)
-    inventory.index_facts[CHECKED_AT] = (now or datetime.now(timezone.utc)).isoformat()
+    inventory.index_facts[CHECKED_AT] = (now or datetime.now(UTC)).isoformat()
 
 
 def _shown(index: str) -> str:

@@ -1,24 +1,54 @@
 """Renderers of findings: text (terminals), json (machines), sarif (code-scanning UIs).
 
-Each renderer is `render(result: ScanResult, *, color: bool = False) -> str`.
+Each renderer is `render(result: ScanResult, *, color: bool = False) -> str`. `FORMATS` maps
+each `ReportFormat` to a loader that imports its module on first use; the CLI's `--format`
+choices are its keys.
 """
 
 from __future__ import annotations
 
-import importlib
+import enum
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
-from ..scan import ScanResult
+if TYPE_CHECKING:
+    from ..scan import ScanResult
 
-# format -> (module under aibom.formats, function name)
-REGISTRY: dict[str, tuple[str, str]] = {
-    "text": ("text", "render"),
-    "json": ("json_report", "render"),
-    "sarif": ("sarif", "render"),
+
+class ReportFormat(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
+
+
+class Renderer(Protocol):
+    def __call__(self, result: ScanResult, *, color: bool = False) -> str: ...
+
+
+def _text() -> Renderer:
+    from . import text
+
+    return text.render
+
+
+def _json() -> Renderer:
+    from . import json_report
+
+    return json_report.render
+
+
+def _sarif() -> Renderer:
+    from . import sarif
+
+    return sarif.render
+
+
+FORMATS: dict[ReportFormat, Callable[[], Renderer]] = {
+    ReportFormat.TEXT: _text,
+    ReportFormat.JSON: _json,
+    ReportFormat.SARIF: _sarif,
 }
 
 
 def render_report(result: ScanResult, fmt: str, *, color: bool = False) -> str:
-    module_name, function = REGISTRY[fmt]
-    module = importlib.import_module(f"{__name__}.{module_name}")
-    text: str = getattr(module, function)(result, color=color)
-    return text
+    return FORMATS[ReportFormat(fmt)]()(result, color=color)

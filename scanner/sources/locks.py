@@ -40,12 +40,12 @@ import json
 import posixpath
 import re
 import stat
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..compat import tomllib
 from ..config import Config
 from ..model import (
     Collected,

@@ -148,7 +148,7 @@ def name_for(
 
 def local_project_name(folder: Path) -> str | None:
     """`[project].name` (or Poetry's) of a local project folder, read statically."""
-    from ..compat import tomllib
+    import tomllib
 
     pyproject = folder / "pyproject.toml"
     try:

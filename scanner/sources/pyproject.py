@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +41,6 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from ..compat import tomllib
 from ..config import Config
 from ..model import (
     Collected,

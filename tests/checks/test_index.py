@@ -7,7 +7,7 @@ import json
 import os
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -23,7 +23,7 @@ INDEX = Path(__file__).resolve().parent.parent.parent / "fixtures" / "index"
 PYPI = "https://pypi.org/simple/"
 PRIVATE = "https://download.pytorch.org/whl/nightly/cpu/"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
-NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
 SIX_WHEEL = "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274"
 SIX_SDIST = "ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e834932a81"
 IDNA_WHEEL = "946d195a0d259cbba61165e88e65941f16e9b36ea6ddb97f00452bae8b1287d3"
@@ -178,9 +178,7 @@ def test_new_project_and_new_release(tmp_path: Path) -> None:
     recorder = httpx.MockTransport(Recorder())
     config = _config(tmp_path, new_package_days=30)
     # pytorch-triton's only file: 2022-12-30; six 1.17.0: 2024-12-04
-    enrich_from_index(
-        inventory, config, transport=recorder, now=datetime(2023, 1, 2, tzinfo=timezone.utc)
-    )
+    enrich_from_index(inventory, config, transport=recorder, now=datetime(2023, 1, 2, tzinfo=UTC))
     assert _findings(inventory, config) == [("AIB406", 1, "pytorch-triton")]
     finding = next(f for f in run_checks(inventory, config) if f.rule_id == "AIB406")
     assert finding.arg_dict["first_upload"] == "2022-12-30"
