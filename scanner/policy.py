@@ -25,6 +25,7 @@ from pathlib import Path
 from .config import Config
 from .errors import InputError
 from .model import Finding, Inventory, Severity, Suppression
+from .outputs import write_text_atomic
 from .rules import get_rule
 
 STRICT_TAG = "strict"
@@ -100,7 +101,7 @@ def write_baseline(findings: list[Finding], path: Path) -> None:
             "message": rule.render(finding),
         }
     document = {"schema": BASELINE_SCHEMA, "findings": [entries[k] for k in sorted(entries)]}
-    Path(path).write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_text_atomic(Path(path), json.dumps(document, indent=2, sort_keys=True) + "\n")
 
 
 def read_baseline(path: Path) -> frozenset[str]:

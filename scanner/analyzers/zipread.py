@@ -285,7 +285,7 @@ def inflate(buf: Buffer, start: int, stop: int, budget: int) -> bytes:
         while pos < stop:
             chunk = bytes(buf[pos : min(stop, pos + _CHUNK)])
             pos += len(chunk)
-            while chunk:
+            while chunk and not dec.eof:  # bytes after the stream's end are not output
                 piece = dec.decompress(chunk, max(1, min(_CHUNK, budget - total + 1)))
                 total += len(piece)
                 if total > budget:

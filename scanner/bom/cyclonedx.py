@@ -33,6 +33,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..errors import InputError
 from ..model import Component, Finding, Hash, Location, Vulnerability
+from ..outputs import write_text_atomic
 from ..redact import redact_text, redact_url
 from ..scan import ScanResult
 from . import DEFAULT_SPEC, SPEC_VERSIONS
@@ -118,7 +119,7 @@ def write_bom(result: ScanResult, output: Path, spec_version: str = DEFAULT_SPEC
     fmt = bom_format_for(output)
     text = render_bom(result, fmt, spec_version)
     try:
-        output.write_text(text, encoding="utf-8")
+        write_text_atomic(output, text)
     except OSError as exc:
         raise InputError(f"cannot write the AIBOM: {exc.strerror or exc}", str(output)) from None
 

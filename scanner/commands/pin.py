@@ -30,7 +30,6 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from typing import Any
 from ..config import Config, load_config
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from ..model import Dependency, SourceKind
+from ..outputs import write_text_atomic
 
 HASH_PREFERENCE = ("sha256", "sha384", "sha512")
 
@@ -314,11 +314,4 @@ _KEPT_OPTIONS = ("config-settings", "global-option")
 
 
 def _write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, text, newline="")

@@ -13,6 +13,7 @@ from typing import Any
 from ..config import Config, ScanRequest, build_config
 from ..errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, InputError
 from ..model import FileRef, Severity
+from ..outputs import write_text_atomic
 from ..policy import fails
 from ..scan import ScanResult, scan
 
@@ -56,7 +57,7 @@ def run(request: ScanRequest) -> int:
 
 def _write_text(path: Path, text: str) -> None:
     try:
-        path.write_text(text, encoding="utf-8")
+        write_text_atomic(path, text)
     except OSError as exc:
         raise InputError(f"cannot write report: {exc.strerror or exc}", str(path)) from None
 
