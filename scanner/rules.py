@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import string
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -128,6 +129,22 @@ def _parse_rule(raw: dict[str, Any], file_name: str) -> Rule:
         tags=tuple(raw.get("tags", ())),
         source_file=file_name,
     )
+
+
+def load_groups(groups: Iterable[str]) -> dict[str, Rule]:
+    """The rules of the given groups, parsing only their `rules_<group>.toml` files (the hook
+    path does not need the other rule files; `all_rules` validates them all)."""
+    found: dict[str, Rule] = {}
+    for group in sorted(groups):
+        name = f"{RULE_FILE_PREFIX}{group}.toml"
+        try:
+            data = load_data_toml(name)
+        except FileNotFoundError:
+            continue
+        for raw in data.get("rule", []):
+            rule = _parse_rule(raw, name)
+            found[rule.id] = rule
+    return found
 
 
 # The docs/rules.md generator and `aibom rules` texts.

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import analyzers, sources
 from .config import Config
-from .model import Collected, FileKind, FileRef, Finding, Inventory, Location, ScanError
+from .model import (
+    ArtifactFormat,
+    Collected,
+    FileKind,
+    FileRef,
+    Finding,
+    Inventory,
+    Location,
+    ScanError,
+)
 from .sniff import HEAD_SIZE, sniff
 from .walk import walk
+
+if TYPE_CHECKING:
+    from .checks import Check
 
 
 @dataclass
@@ -59,17 +71,18 @@ def collect(config: Config, progress: Callable[[FileRef], None] | None = None) -
     tasks = [
         (
             f,
-            sources.get_collector(FileKind.REQUIREMENTS)
-            if f.rel in named
-            else _task_for(f, config, inventory),
+            sources.get_collector(FileKind.REQUIREMENTS) if f.rel in named else collector_for(f),
         )
         for f in files
     ]
-    jobs = [(f, t) for f, t in tasks if t is not None]
+    inventory.errors.extend(t for _, t in tasks if isinstance(t, ScanError))
+    jobs = [(f, t) for f, t in tasks if t is not None and not isinstance(t, ScanError)]
     inventory.files_scanned = len(files)
     workers = config.workers or min(4, os.cpu_count() or 1)
     collected_all = Collected()
     if workers > 1 and len(jobs) > 1:
+        from concurrent.futures import ThreadPoolExecutor  # not at import: the hook starts fast
+
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(lambda job: _run(job[0], job[1], config, progress), jobs))
     else:
@@ -79,7 +92,7 @@ def collect(config: Config, progress: Callable[[FileRef], None] | None = None) -
     for env in config.envs:
         collected_all.extend(_collect_env(env, config))
     for folder_analyzer in analyzers.get_folder_analyzers():
-        found = _safely(partial(folder_analyzer, files, collected_all, config), ".")
+        found = guarded(partial(folder_analyzer, files, collected_all, config), ".")
         collected_all.extend(found)
     inventory.add(collected_all)
     inventory.bytes_hashed = sum(a.size for a in inventory.artifacts if a.sha256)
@@ -89,36 +102,46 @@ def collect(config: Config, progress: Callable[[FileRef], None] | None = None) -
 Task = Callable[[FileRef, Config], Collected]
 
 
-def _task_for(file: FileRef, config: Config, inventory: Inventory) -> Task | None:
+def collector_for(file: FileRef) -> Task | ScanError | None:
+    """What reads `file`: its dependency/code collector (by name), else the analyzer of its
+    sniffed format; a ScanError when its first bytes cannot be read; None when it is neither."""
     kind = sources.classify(file.rel)
     if kind is not None:
         return sources.get_collector(kind)
+    return analyzer_for(file)
+
+
+def analyzer_for(file: FileRef) -> Task | ScanError | None:
+    """The analyzer of `file`'s format, decided from its first bytes (see `collector_for`)."""
+    fmt = sniff_file(file)
+    if fmt is None or isinstance(fmt, ScanError):
+        return fmt
+    analyzer = analyzers.get_analyzer(fmt)
+    return lambda f, c: analyzer(f, fmt, c)
+
+
+def sniff_file(file: FileRef) -> ArtifactFormat | ScanError | None:
+    """`sniff` on the file's first bytes; a ScanError when they cannot be read."""
     try:
         with file.path.open("rb") as fh:
             head = fh.read(HEAD_SIZE)
     except OSError as exc:
-        inventory.errors.append(
-            ScanError(Location(file.rel), f"cannot read: {exc.strerror or exc}")
-        )
-        return None
-    fmt = sniff(file.path, head, file.size)
-    if fmt is None:
-        return None
-    analyzer = analyzers.get_analyzer(fmt)
-    return lambda f, c: analyzer(f, fmt, c)
+        return ScanError(Location(file.rel), f"cannot read: {exc.strerror or exc}")
+    return sniff(file.path, head, file.size)
 
 
 def _run(
     file: FileRef, task: Task, config: Config, progress: Callable[[FileRef], None] | None
 ) -> Collected:
-    result = _safely(lambda: task(file, config), file.rel)
+    result = guarded(lambda: task(file, config), file.rel)
     if progress is not None:
         progress(file)
     return result
 
 
-def _safely(run: Callable[[], Collected], where: str) -> Collected:
-    """A collector that raises on hostile input must not stop the scan: record it (fail closed)."""
+def guarded(run: Callable[[], Collected], where: str) -> Collected:
+    """Run one collector or analyzer: one that raises on hostile input must not stop the scan,
+    and its file is reported (fail closed). The only place exceptions become scan errors."""
     try:
         return run()
     except RecursionError:
@@ -133,7 +156,7 @@ def _safely(run: Callable[[], Collected], where: str) -> Collected:
 def _collect_env(env: Path, config: Config) -> Collected:
     from .sources.environment import collect_environment
 
-    return _safely(lambda: collect_environment(env, config), env.as_posix())
+    return guarded(lambda: collect_environment(env, config), env.as_posix())
 
 
 # Enrichers add facts from the network or local databases; each runs only when enabled.
@@ -149,13 +172,19 @@ def enrich(inventory: Inventory, config: Config) -> None:
 
 
 def run_checks(
-    inventory: Inventory, config: Config, only: Iterable[str] | None = None
+    inventory: Inventory,
+    config: Config,
+    only: Iterable[str] | None = None,
+    checks: Iterable[Check] | None = None,
 ) -> list[Finding]:
-    from .checks import all_checks
+    """The findings of `checks` (default: every check), restricted to the rule ids `only`."""
+    if checks is None:
+        from .checks import all_checks
 
+        checks = all_checks()
     wanted = set(only) if only is not None else None
     findings: set[Finding] = set()
-    for check in all_checks():
+    for check in checks:
         if wanted is not None and not (check.rule_ids & wanted):
             continue
         for finding in check.run(inventory, config):

@@ -196,11 +196,12 @@ def test_hook_equals_full_scan_on_a_project_with_includes(
 def test_dependency_path_check_modules_own_exactly_the_pins_and_scan_rules() -> None:
     from aibom.checks import pins, scan_errors
     from aibom.checks.integrity import RULE_IDS as INTEGRITY_RULE_IDS
-    from aibom.commands.check import DEPENDENCY_GROUPS, group_rules
+    from aibom.commands.check import DEPENDENCY_GROUPS
+    from aibom.rules import load_groups
 
     # the pins group also holds the rules `aibom verify` reports (never a `check` finding)
     owned = set().union(*(c.rule_ids for c in (*scan_errors.CHECKS, *pins.CHECKS)))
-    assert owned | INTEGRITY_RULE_IDS == set(group_rules(DEPENDENCY_GROUPS))
+    assert owned | INTEGRITY_RULE_IDS == set(load_groups(DEPENDENCY_GROUPS))
     assert owned | INTEGRITY_RULE_IDS == {
         r.id for r in all_rules().values() if r.group in DEPENDENCY_GROUPS
     }

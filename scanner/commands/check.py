@@ -23,14 +23,15 @@ Nothing here imports CycloneDX, httpx, pip-audit or jsonschema (a test enforces 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import Config, load_config
 from ..errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
-from ..model import Collected, FileKind, FileRef, Finding, Inventory, Location, ScanError
+from ..model import Collected, FileKind, FileRef, Finding, Inventory, ScanError
+from ..scan import analyzer_for, guarded, run_checks
 
 if TYPE_CHECKING:
     from ..rules import Rule
@@ -59,7 +60,11 @@ def run(files: tuple[Path, ...], config_file: Path | None, *, models: bool = Fal
     out = sys.stdout
     for path in missing:
         sys.stderr.write(f"{path}: error: file not found\n")
-    rules = group_rules(DEPENDENCY_GROUPS) if findings else None
+    rules = None
+    if findings:
+        from ..rules import load_groups
+
+        rules = load_groups(DEPENDENCY_GROUPS)
     out.write("".join(format_line(f, rules) + "\n" for f in findings))
     out.flush()
     if missing:
@@ -105,7 +110,7 @@ def check_files(
         if kind in DEPENDENCY_KINDS:
             groups |= DEPENDENCY_GROUPS
             collector = sources.get_collector(kind)
-            inventory.add(_collect(partial(collector, ref, config), ref.rel))
+            inventory.add(guarded(partial(collector, ref, config), ref.rel))
         elif models and kind is None:
             collected = _analyze_model(ref, config)
             if collected is not None:
@@ -132,25 +137,17 @@ def run_group_checks(inventory: Inventory, config: Config, groups: set[str]) -> 
     if groups <= DEPENDENCY_GROUPS:
         from ..checks import pins, scan_errors
 
-        # these two modules own exactly the rules of the `scan` and `pins` groups (a test
-        # asserts it), so the rule files need not be read to know which ids are wanted
+        # these two modules own exactly the rules of the `scan` and `pins` groups that checks
+        # emit (a test asserts it), so the rule files need not be read to know which ids
         checks = (*scan_errors.CHECKS, *pins.CHECKS)
         wanted = set().union(*(c.rule_ids for c in checks))
     else:
         from ..checks import all_checks
+        from ..rules import load_groups
 
         checks = all_checks()
-        wanted = _rule_ids(groups)
-    found: set[Finding] = set()
-    for check in checks:
-        if check.rule_ids & wanted:
-            found.update(f for f in check.run(inventory, config) if f.rule_id in wanted)
-    return sorted(found, key=_sort_key)
-
-
-def _sort_key(finding: Finding) -> tuple[str, int, str, str, tuple[tuple[str, str], ...]]:
-    loc = finding.location
-    return (loc.path, loc.line or 0, loc.member or "", finding.rule_id, finding.args)
+        wanted = set(load_groups(groups))
+    return run_checks(inventory, config, only=wanted, checks=checks)
 
 
 def _shown(path: Path) -> str:
@@ -165,54 +162,10 @@ def _model_groups() -> set[str]:
     return {r.group for r in all_rules().values()} - NOT_MODEL_GROUPS
 
 
-def _rule_ids(groups: set[str]) -> set[str]:
-    return set(group_rules(groups))
-
-
-def group_rules(groups: Iterable[str]) -> dict[str, Rule]:
-    """The rules of the given groups, parsing only their `rules_<group>.toml` files (the hook
-    path does not need the other rule files; `aibom.rules.all_rules` validates them all)."""
-    from ..rules import RULE_FILE_PREFIX, _parse_rule, load_data_toml
-
-    found: dict[str, Rule] = {}
-    for group in sorted(groups):
-        name = f"{RULE_FILE_PREFIX}{group}.toml"
-        try:
-            data = load_data_toml(name)
-        except FileNotFoundError:
-            continue
-        for raw in data.get("rule", []):
-            rule = _parse_rule(raw, name)
-            found[rule.id] = rule
-    return found
-
-
-def _collect(run: Callable[[], Collected], where: str) -> Collected:
-    """As `aibom.scan._safely`: a collector failing on hostile input is that file's scan
-    error, never a crash (kept here so the hook does not import the scan pipeline)."""
-    try:
-        return run()
-    except RecursionError:
-        return Collected(errors=[ScanError(Location(where), "input nested too deeply")])
-    except MemoryError:
-        return Collected(errors=[ScanError(Location(where), "input too large to analyse")])
-    except Exception as exc:  # any failure on one file is that file's scan error
-        reason = f"internal error while reading ({type(exc).__name__}: {exc})"
-        return Collected(errors=[ScanError(Location(where), reason)])
-
-
 def _analyze_model(ref: FileRef, config: Config) -> Collected | None:
-    from .. import analyzers
-    from ..sniff import HEAD_SIZE, sniff
-
-    try:
-        with ref.path.open("rb") as fh:
-            head = fh.read(HEAD_SIZE)
-    except OSError as exc:
-        reason = f"cannot read: {exc.strerror or exc}"
-        return Collected(errors=[ScanError(Location(ref.rel), reason)])
-    fmt = sniff(ref.path, head, ref.size)
-    if fmt is None:
+    task = analyzer_for(ref)
+    if task is None:
         return None
-    analyzer = analyzers.get_analyzer(fmt)
-    return _collect(partial(analyzer, ref, fmt, config), ref.rel)
+    if isinstance(task, ScanError):
+        return Collected(errors=[task])
+    return guarded(partial(task, ref, config), ref.rel)

@@ -162,7 +162,8 @@ def _sha256(path: Path) -> tuple[str, bytes]:
 def _unrecorded(root: Path, recorded: set[str], result: VerifyResult) -> None:
     from .. import sources
     from ..config import load_config
-    from ..sniff import HEAD_SIZE, sniff
+    from ..model import ScanError
+    from ..scan import sniff_file
     from ..walk import walk
 
     try:
@@ -181,17 +182,12 @@ def _unrecorded(root: Path, recorded: set[str], result: VerifyResult) -> None:
     for ref in walked.files:
         if ref.rel in recorded or sources.classify(ref.rel) is not None:
             continue
-        try:
-            with ref.path.open("rb") as fh:
-                head = fh.read(HEAD_SIZE)
-        except OSError as exc:
-            problem = f"cannot read: {exc.strerror or exc}"
+        fmt = sniff_file(ref)
+        if isinstance(fmt, ScanError):
             result.facts.append(
-                IntegrityFact(IntegrityKind.UNVERIFIABLE, ref.rel, (("problem", problem),))
+                IntegrityFact(IntegrityKind.UNVERIFIABLE, ref.rel, (("problem", fmt.reason),))
             )
-            continue
-        fmt = sniff(ref.path, head, ref.size)
-        if fmt is not None:
+        elif fmt is not None:
             result.facts.append(
                 IntegrityFact(IntegrityKind.UNRECORDED, ref.rel, (("format", fmt),))
             )
