@@ -23,3 +23,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "network" in item.keywords:
             item.add_marker(skip)
+
+
+# ---- fake plugins that raise: the fail-closed guard (`aibom.scan.guarded`) must turn any
+# exception from a collector or analyzer into a scan error on that file, never a crash.
+
+RAISES = {
+    "ValueError": ValueError("malformed on purpose"),
+    "RecursionError": RecursionError("nested on purpose"),
+    "MemoryError": MemoryError(),
+}
+
+
+@pytest.fixture(params=sorted(RAISES))
+def raising_plugins(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every analyzer and every collector raises the parametrised exception."""
+    from aibom import analyzers, sources
+
+    exc = RAISES[request.param]
+
+    def fail(*_args: object) -> object:
+        raise exc
+
+    for fmt in list(analyzers.ANALYZERS):
+        monkeypatch.setitem(analyzers.ANALYZERS, fmt, lambda: fail)
+    for kind in list(sources.COLLECTORS):
+        monkeypatch.setitem(sources.COLLECTORS, kind, lambda: fail)
+    return str(request.param)

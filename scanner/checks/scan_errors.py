@@ -8,6 +8,9 @@ from ..config import Config
 from ..model import Finding, Inventory, Location
 from . import Check
 
+# the rules that mean "a file could not be read or fully analysed": the scan is incomplete
+INCOMPLETE_RULES = frozenset({"AIB901", "AIB902"})
+
 
 def scan_error_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
     for error in inventory.errors:
@@ -26,6 +29,6 @@ def lfs_pointer_findings(inventory: Inventory, config: Config) -> Iterator[Findi
 
 
 CHECKS: tuple[Check, ...] = (
-    Check(frozenset({"AIB901", "AIB902"}), scan_error_findings, "scan errors"),
+    Check(INCOMPLETE_RULES, scan_error_findings, "scan errors"),
     Check(frozenset({"AIB903"}), lfs_pointer_findings, "Git LFS pointers"),
 )

@@ -13,7 +13,8 @@ finding has no line), then nothing else on stdout. Exit codes:
   0  no finding (after `# aibom: ignore[...]` comments, `disable` and the baseline)
   1  at least one finding; every finding blocks, whatever its severity, because pre-commit
      hides the output of a passing hook (silence a rule with `disable` or an inline ignore)
-  2  a file named on the command line does not exist, or the configuration is invalid
+  2  a file named on the command line does not exist, the configuration is invalid, or a
+     file could not be read or fully analysed (AIB901/AIB902: fail closed, like `scan`)
 
 The findings are the ones `aibom scan` reports for the same files and the same rules: the
 same collectors and the same check functions run, on an inventory holding only these files.
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import Config, load_config
-from ..errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from ..errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from ..model import Collected, FileKind, FileRef, Finding, Inventory, ScanError
 from ..scan import analyzer_for, guarded, run_checks
 
@@ -69,6 +70,10 @@ def run(files: tuple[Path, ...], config_file: Path | None, *, models: bool = Fal
     out.flush()
     if missing:
         return EXIT_USAGE
+    from ..checks.scan_errors import INCOMPLETE_RULES
+
+    if any(f.rule_id in INCOMPLETE_RULES for f in findings):
+        return EXIT_INCOMPLETE  # fail closed, as `aibom scan` does
     return EXIT_FINDINGS if findings else EXIT_OK
 
 
