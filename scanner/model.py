@@ -348,6 +348,17 @@ class ScanError:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """A part of a readable file that was deliberately left out of the inventory because it
+    cannot be known without running it (a `setup.py` value computed by code, a notebook cell
+    Python itself would refuse to compile, a template file). Not an error: the rest of the
+    file is inventoried and the scan stays complete. `reason` names the exact expression."""
+
+    location: Location
+    reason: str
+
+
+@dataclass(frozen=True)
 class ProjectInfo:
     """The scanned project's own identity (from pyproject.toml, setup.cfg, setup.py)."""
 
@@ -379,6 +390,7 @@ class Collected:
     errors: list[ScanError] = field(default_factory=list)
     project: ProjectInfo | None = None
     suppressions: list[Suppression] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
 
     def extend(self, other: Collected) -> None:
         self.dependencies.extend(other.dependencies)
@@ -386,6 +398,7 @@ class Collected:
         self.artifacts.extend(other.artifacts)
         self.code_refs.extend(other.code_refs)
         self.errors.extend(other.errors)
+        self.gaps.extend(other.gaps)
         self.suppressions.extend(other.suppressions)
         self.project = outer_project(self.project, other.project)
 
@@ -436,6 +449,7 @@ class Inventory:
     vulnerabilities: list[Vulnerability] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
     files_scanned: int = 0
     bytes_hashed: int = 0
     # extra facts from network look-ups or other enrichers, keyed by what they describe
@@ -448,6 +462,7 @@ class Inventory:
         self.code_refs.extend(collected.code_refs)
         self.errors.extend(collected.errors)
         self.suppressions.extend(collected.suppressions)
+        self.gaps.extend(collected.gaps)
         self.project = outer_project(self.project, collected.project)
 
     @property

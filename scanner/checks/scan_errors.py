@@ -20,6 +20,11 @@ def scan_error_findings(inventory: Inventory, config: Config) -> Iterator[Findin
             yield Finding.make("AIB902", Location(artifact.path), reason=reason)
 
 
+def gap_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
+    for gap in inventory.gaps:
+        yield Finding.make("AIB904", gap.location, reason=gap.reason)
+
+
 def lfs_pointer_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
     for artifact in inventory.artifacts:
         if artifact.format == "lfs-pointer" and not artifact.incomplete:
@@ -31,4 +36,5 @@ def lfs_pointer_findings(inventory: Inventory, config: Config) -> Iterator[Findi
 CHECKS: tuple[Check, ...] = (
     Check(INCOMPLETE_RULES, scan_error_findings, "scan errors"),
     Check(frozenset({"AIB903"}), lfs_pointer_findings, "Git LFS pointers"),
+    Check(frozenset({"AIB904"}), gap_findings, "parts not inventoried"),
 )

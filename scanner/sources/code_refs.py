@@ -33,9 +33,12 @@ A literal that is not a Hub id (`./x`, `/x`, `a/b/c`), or that names an existing
 file next to the source or under a scan root, is recorded as a local path, not judged.
 `hf://datasets/org/name@rev/...` paths passed to any call are Hub references too.
 
-Notebooks (`.ipynb`): code cells are parsed one by one after IPython magics (`%`, `!`,
-`?` help lines, `x = !cmd`) are blanked; cell magics other than `%%time`, `%%timeit`,
-`%%capture`, `%%prun` and `%%debug` make the cell non-Python and it is skipped. Imports and constants are shared
+Notebooks (`.ipynb`): code cells are parsed one by one after IPython syntax is turned into
+Python the way IPython's input transformer does it (`ipython_syntax`: `!cmd` continued with
+`\\`, `%magic`, `x = !ls`, `obj?`, automagic `pip install x`; `%time stmt` keeps `stmt`); cell
+magics other than `%%time`, `%%timeit`, `%%capture`, `%%prun` and `%%debug` make the cell
+non-Python and it is skipped. A cell that still does not compile is recorded as a gap (Python
+would refuse to run it), not as an unreadable file. Imports and constants are shared
 across cells (the notebook is one namespace). Locations are
 `Location(path, line within the cell, member="cell N")`, N counting every cell from 1 as
 shown in the notebook.
@@ -53,7 +56,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Config
-from ..model import CodeReference, Collected, FileRef, Location, ScanError, Suppression
+from ..model import CodeReference, Collected, FileRef, Gap, Location, ScanError, Suppression
+from .ipython_syntax import transform_cell
 
 MAX_SOURCE_BYTES = 8 * 1024 * 1024  # a larger .py file is generated, not written: fail closed
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024  # notebooks carry outputs (images), allow more
@@ -253,7 +257,7 @@ def analyse_notebook(data: bytes, rel: str, local_dirs: tuple[Path, ...] = ()) -
         return collected
     cells_parsed: list[tuple[str, _Index]] = []
     for member, python in sources:
-        tree = _parse(python.encode("utf-8"), rel, member, collected)
+        tree = _parse(python.encode("utf-8"), rel, member, collected, cell=True)
         if tree is not None:
             cells_parsed.append((member, _index(tree)))
     names = _Names(local_dirs=local_dirs)
@@ -278,24 +282,14 @@ def _notebook_cells(doc: object) -> list[object] | None:
     return cells if isinstance(cells, list) else None
 
 
-_PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture", "%%prun", "%%debug")
-_LINE_MAGIC = re.compile(r"^(\s*)(?:[%!]|\w[\w.]*\s*=\s*[%!]|[\w.]+\s*\?\??\s*$|\?)")
-
-
 def strip_magics(text: str) -> str | None:
-    """The cell's Python with IPython magics blanked (line numbers kept), or None when a
-    cell magic makes the whole cell another language (`%%bash`, `%%writefile`, ...)."""
-    lines = text.split("\n")
-    first = lines[0].strip() if lines else ""
-    if first.startswith("%%"):
-        if not first.startswith(_PYTHON_CELL_MAGICS):
-            return None
-        lines[0] = ""
-    out = []
-    for line in lines:
-        match = _LINE_MAGIC.match(line)
-        out.append(f"{match.group(1)}pass" if match else line)
-    return "\n".join(out)
+    """The cell's Python with IPython syntax turned into plain Python the way IPython's input
+    transformer does it (line numbers kept), or None when a cell magic makes the whole cell
+    another language (`%%bash`, `%%writefile`, ...). See `ipython_syntax`."""
+    python = transform_cell(text).python
+    if python is not None and not text.endswith("\n") and python.endswith("\n"):
+        python = python[:-1]
+    return python
 
 
 # --------------------------------------------------------------------------- parsing
@@ -309,13 +303,29 @@ def _worth_parsing(data: bytes) -> bool:
     )
 
 
-def _parse(data: bytes, rel: str, member: str | None, collected: Collected) -> ast.Module | None:
+def _parse(
+    data: bytes, rel: str, member: str | None, collected: Collected, *, cell: bool = False
+) -> ast.Module | None:
+    """`cell`: a notebook cell. One that does not compile is a gap, not an error: Python
+    refuses to run such a cell, so nothing in it can load anything."""
     try:
         return ast.parse(data, filename=rel)
     except SyntaxError as exc:
         line = exc.lineno if isinstance(exc.lineno, int) and exc.lineno > 0 else None
         message = exc.msg or "invalid syntax"
-        collected.errors.append(ScanError(Location(rel, line, member), f"syntax error: {message}"))
+        if cell:
+            collected.gaps.append(
+                Gap(
+                    Location(rel, line, member),
+                    f"this cell is not valid Python even with IPython syntax transformed "
+                    f"(syntax error: {message}); Python would refuse to run it, so it was "
+                    "not analysed",
+                )
+            )
+        else:
+            collected.errors.append(
+                ScanError(Location(rel, line, member), f"syntax error: {message}")
+            )
     except (RecursionError, MemoryError):
         collected.errors.append(
             ScanError(Location(rel, None, member), "source nested too deeply to parse")
