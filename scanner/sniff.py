@@ -33,6 +33,9 @@ SIGNATURES: tuple[tuple[ArtifactFormat, int, bytes], ...] = (
     (F.HDF5, 0, b"\x89HDF\r\n\x1a\n"),
     (F.NUMPY, 0, b"\x93NUMPY"),
     (F.TAR, 257, b"ustar"),
+    # a Git LFS pointer checked out instead of its content (any name: the identity it names
+    # goes into the AIBOM; AIB903 reports it where a model should be)
+    (F.LFS_POINTER, 0, b"version https://git-lfs.github.com/spec/v1\n"),
     # zlib (joblib's "zlib" compressor): CMF 0x78 with each FLG a valid check value
     (F.ZLIB, 0, b"\x78\x01"),
     (F.ZLIB, 0, b"\x78\x5e"),

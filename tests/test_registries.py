@@ -18,7 +18,6 @@ SNIFFED = {
     ArtifactFormat.SAFETENSORS,
     ArtifactFormat.ONNX,
     ArtifactFormat.UNKNOWN_MODEL,
-    ArtifactFormat.LFS_POINTER,
 }
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import PurePosixPath
 
 from ..config import Config
-from ..model import Finding, Inventory, Location
+from ..model import ArtifactFormat, Finding, Inventory, Location
 from . import Check
 
 # the rules that mean "a file could not be read or fully analysed": the scan is incomplete
@@ -26,8 +27,17 @@ def gap_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
 
 
 def lfs_pointer_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
+    """A pointer under a model file's name: the weights were not fetched, so not scanned.
+    (Pointers under other names are inventoried with the identity they name, not reported.)"""
+    from ..sniff import MODEL_EXTENSIONS
+
     for artifact in inventory.artifacts:
-        if artifact.format == "lfs-pointer" and not artifact.incomplete:
+        suffix = PurePosixPath(artifact.path).suffix.lower()
+        if (
+            artifact.format == ArtifactFormat.LFS_POINTER
+            and not artifact.incomplete
+            and suffix in MODEL_EXTENSIONS
+        ):
             yield Finding.make(
                 "AIB903", Location(artifact.path), size=artifact.size, oid=artifact.sha256
             )
