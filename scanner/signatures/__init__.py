@@ -1,0 +1,1 @@
+"""OpenSSF model signatures: find, parse and verify them; the trust policy."""
