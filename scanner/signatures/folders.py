@@ -69,7 +69,9 @@ class WalkedFile:
 class _Hashes:
     known: dict[str, str] = field(default_factory=dict)  # rel -> sha256 already computed
 
-    def digest(self, file: WalkedFile, algorithm: str, start: int = 0, end: int | None = None) -> str:
+    def digest(
+        self, file: WalkedFile, algorithm: str, start: int = 0, end: int | None = None
+    ) -> str:
         if algorithm == "sha256" and start == 0 and end is None:
             if file.sha256:
                 return file.sha256

@@ -137,7 +137,9 @@ def cli_rules(keys: tuple[Path, ...], identities: tuple[str, ...]) -> tuple[Trus
         return ()
     for key in keys:
         if not key.is_file():
-            raise ConfigError("trusted key not found", str(key), hint="--trust-key takes a PEM file")
+            raise ConfigError(
+                "trusted key not found", str(key), hint="--trust-key takes a PEM file"
+            )
     return (TrustRule(ANY, keys=keys, identities=tuple(parse_identity(i) for i in identities)),)
 
 
@@ -226,4 +228,3 @@ def _strings(value: Any, key: str, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{key} must be a list of strings", where)
     return tuple(value)
-

@@ -114,7 +114,8 @@ def _verify_key(raw: bytes, bundle: ModelSignatureBundle, keys: tuple[Path, ...]
     hint = bundle.key_hint
     if not keys:
         return CryptoOutcome(
-            Verdict.UNVERIFIABLE, "signed with a private key; no trusted public key given",
+            Verdict.UNVERIFIABLE,
+            "signed with a private key; no trusted public key given",
             key_fingerprint=hint,
         )
     from model_signing._signing import sign_ec_key
