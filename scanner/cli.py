@@ -51,6 +51,26 @@ def _run(action: Callable[[], int], debug: bool) -> NoReturn:
     sys.exit(code)
 
 
+def _trust_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--trust-key / --trust-identity: model-signature trust anchors for this run."""
+    command = click.option(
+        "--trust-identity",
+        "trust_identities",
+        multiple=True,
+        metavar="IDENTITY@ISSUER",
+        help="Sigstore identity allowed to sign models (repeatable), e.g. "
+        "release@acme.org@https://accounts.google.com.",
+    )(command)
+    return click.option(
+        "--trust-key",
+        "trust_keys",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        metavar="PEM",
+        help="Public key allowed to sign models (repeatable).",
+    )(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="aibom")
 def main() -> None:
@@ -153,6 +173,7 @@ def main() -> None:
     type=click.Path(path_type=Path),
     help="Record the current findings as the baseline file and exit 0.",
 )
+@_trust_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def scan(paths: tuple[Path, ...], debug: bool, **options: Any) -> None:
@@ -166,6 +187,8 @@ def scan(paths: tuple[Path, ...], debug: bool, **options: Any) -> None:
         envs=tuple(options.pop("envs")),
         extra_files=tuple(options.pop("extra_files")),
         exclude=tuple(options.pop("exclude")),
+        trust_keys=tuple(options.pop("trust_keys")),
+        trust_identities=tuple(options.pop("trust_identities")),
         **options,
     )
     _run(lambda: scan_command.run(request), debug)

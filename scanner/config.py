@@ -15,6 +15,7 @@ from typing import Any
 
 from .errors import ConfigError, InputError
 from .model import Severity
+from .signatures.trust import SignaturePolicy, cli_rules, policy_from_table
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Config:
     max_archive_depth: int = 3
     max_archive_members: int = 10_000
     max_decompressed_bytes: int = 4 * 1024**3
+    # model signatures: trust anchors (CLI / --config only) and required signatures
+    signatures: SignaturePolicy = SignaturePolicy()
     # typosquats
     allowed_packages: frozenset[str] = frozenset()
     # network
@@ -184,8 +187,10 @@ def settings_from_file(path: Path, table: Any) -> dict[str, Any]:
         raise ConfigError("[tool.aibom] must be a table", where)
     values: dict[str, Any] = {}
     for key, value in table.items():
+        if key == "signatures":
+            continue  # read by load_config, which knows whether the file is trusted
         if key not in FILE_KEYS:
-            known = ", ".join(sorted(FILE_KEYS))
+            known = ", ".join(sorted([*FILE_KEYS, "signatures"]))
             raise ConfigError(
                 f"unknown configuration key {key!r}", where, hint=f"known keys: {known}"
             )
@@ -204,11 +209,33 @@ def load_config(root: Path, config_file: Path | None = None, **cli: Any) -> Conf
         found = (config_file, _table_of(config_file, _read_toml(config_file)) or {})
     else:
         found = find_config_file(root if root.is_dir() else root.parent)
+    trust_keys: tuple[Path, ...] = cli.pop("trust_keys", None) or ()
+    trust_identities: tuple[str, ...] = cli.pop("trust_identities", None) or ()
+    policy = SignaturePolicy()
     if found is not None:
         values.update(settings_from_file(*found))
         values["config_file"] = found[0]
+        table = found[1].get("signatures") if isinstance(found[1], dict) else None
+        if table is not None:
+            # Trust anchors decide what "verified" means: never from the scanned tree.
+            trusted = config_file is not None
+            require, rules, trust_root, ignored = policy_from_table(
+                table, found[0], trusted_source=trusted
+            )
+            policy = SignaturePolicy(
+                rules=rules,
+                require=require,
+                sigstore_trust_root=trust_root,
+                ignored_from=None if trusted else str(found[0]),
+                ignored=ignored,
+            )
+    rules = cli_rules(tuple(trust_keys), tuple(trust_identities))
     values.update(_from_environment())
     values.update({k: v for k, v in cli.items() if v is not None})
+    online = bool(values.get("online", False))
+    values["signatures"] = dataclasses.replace(
+        policy, rules=policy.rules + rules, online=online
+    )
     return Config(**values)
 
 
@@ -235,6 +262,8 @@ class ScanRequest:
     baseline: Path | None = None
     write_baseline: Path | None = None
     quiet: bool = False
+    trust_keys: tuple[Path, ...] = ()  # --trust-key PEM (repeatable)
+    trust_identities: tuple[str, ...] = ()  # --trust-identity IDENTITY@ISSUER
 
 
 def build_config(request: ScanRequest) -> Config:
@@ -257,6 +286,8 @@ def build_config(request: ScanRequest) -> Config:
         "vuln_db": request.vuln_db,
         "reproducible": request.reproducible,
         "baseline": request.baseline,
+        "trust_keys": tuple(request.trust_keys),
+        "trust_identities": tuple(request.trust_identities),
     }
     if request.fail_on:
         cli["fail_on"] = Severity.parse(request.fail_on)

@@ -12,7 +12,11 @@ import enum
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .signatures.bundle import ModelSignatureBundle
+    from .signatures.folders import SignatureCheck
 
 
 class Severity(enum.IntEnum):
@@ -111,6 +115,7 @@ class ArtifactFormat(enum.StrEnum):
     HDF5 = "hdf5"
     UNKNOWN_MODEL = "unknown-model"
     LFS_POINTER = "lfs-pointer"
+    MODEL_SIGNATURE = "model-signature"  # an OpenSSF model-signing Sigstore bundle
     # recorded by analyzers
     PYTORCH_ZIP = "pytorch-zip"
     PYTORCH_LEGACY = "pytorch-legacy"
@@ -121,6 +126,7 @@ class ArtifactFormat(enum.StrEnum):
     KERAS = "keras"
     HUGGINGFACE = "huggingface"
     ONNX_EXTERNAL_DATA = "onnx-external-data"
+    MODEL_FOLDER = "model-folder"  # a signed folder that is not a Hugging Face model folder
     UNKNOWN = "unknown"
 
     @property
@@ -290,6 +296,8 @@ class Artifact:
     purl: str | None = None  # e.g. pkg:huggingface/org/name@<commit>
     parent: str | None = None  # path of the folder artifact this file belongs to
     licenses: list[str] = field(default_factory=list)
+    bundle: ModelSignatureBundle | None = None  # a model-signature file, as parsed
+    signatures: list[SignatureCheck] = field(default_factory=list)  # verdicts on this model
 
     @property
     def location(self) -> Location:

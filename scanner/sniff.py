@@ -86,6 +86,20 @@ def looks_like_safetensors(head: bytes, size: int) -> bool:
     return head[8:9] == b"{"
 
 
+SIGSTORE_BUNDLE = b"application/vnd.dev.sigstore.bundle"
+BUNDLE_NAMES = (".sig", ".sigstore", ".sigstore.json")
+
+
+def looks_like_model_signature(head: bytes, name: str) -> bool:
+    """A Sigstore bundle (JSON naming the bundle media type), or a JSON object under a
+    signature name (`model.sig`; a key-sorted bundle names its media type late). The
+    analyzer decides whether it is a model-signing bundle."""
+    text = head.lstrip()
+    if not text.startswith(b"{"):
+        return False
+    return SIGSTORE_BUNDLE in head or name.lower().endswith(BUNDLE_NAMES)
+
+
 def looks_like_pickle(head: bytes) -> bool:
     """PROTO opcode with a valid protocol, or a protocol 0/1 stream start."""
     if len(head) >= 2 and head[0] == 0x80 and head[1] in _PICKLE_PROTO:
@@ -127,6 +141,8 @@ def sniff_bytes(head: bytes, name: str, size: int) -> ArtifactFormat | None:
             if fmt is F.LZMA and not _plausible_lzma(head, path):
                 continue
             return fmt
+    if looks_like_model_signature(head, path.name):
+        return F.MODEL_SIGNATURE
     if looks_like_pickle(head) or PROTO0_IMPORT.match(head):
         return F.PICKLE
     if looks_like_safetensors(head, size):

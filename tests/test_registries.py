@@ -18,6 +18,7 @@ SNIFFED = {
     ArtifactFormat.SAFETENSORS,
     ArtifactFormat.ONNX,
     ArtifactFormat.UNKNOWN_MODEL,
+    ArtifactFormat.MODEL_SIGNATURE,
 }
 
 

@@ -85,6 +85,12 @@ def _lfs_pointers() -> Analyzer:
     return lfs_pointers.analyze_file
 
 
+def _signature_files() -> Analyzer:
+    from . import signature_files
+
+    return signature_files.analyze_file
+
+
 F = ArtifactFormat
 # every format sniff can return -> the loader of its analyzer
 ANALYZERS: dict[ArtifactFormat, Callable[[], Analyzer]] = {
@@ -106,6 +112,7 @@ ANALYZERS: dict[ArtifactFormat, Callable[[], Analyzer]] = {
     F.HDF5: _keras_files,
     F.UNKNOWN_MODEL: _unknown_files,
     F.LFS_POINTER: _lfs_pointers,
+    F.MODEL_SIGNATURE: _signature_files,
 }
 
 
@@ -119,7 +126,14 @@ def _hf_folders() -> FolderAnalyzer:
     return hf_folders.analyze_folders
 
 
-FOLDER_ANALYZERS: tuple[Callable[[], FolderAnalyzer], ...] = (_hf_folders,)
+def _signed_folders() -> FolderAnalyzer:
+    from . import signature_files
+
+    return signature_files.analyze_folders
+
+
+# in order: signatures land on the folders the Hugging Face analyzer recognised
+FOLDER_ANALYZERS: tuple[Callable[[], FolderAnalyzer], ...] = (_hf_folders, _signed_folders)
 
 
 def get_folder_analyzers() -> list[FolderAnalyzer]:

@@ -27,6 +27,7 @@ def all_checks() -> tuple[Check, ...]:
         pickles,
         pins,
         scan_errors,
+        signatures,
         typosquat,
         vulns,
     )
@@ -40,4 +41,5 @@ def all_checks() -> tuple[Check, ...]:
         *index.CHECKS,
         *vulns.CHECKS,
         *code_refs.CHECKS,
+        *signatures.CHECKS,
     )

@@ -15,7 +15,7 @@ import binascii
 import enum
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # A manifest lists one entry per file; a folder of 100,000 files is a few tens of MB.
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
@@ -99,6 +99,7 @@ class ModelSignatureBundle:
     root_digest: str | None
     resources: tuple[SignedResource, ...]
     serialization: Serialization
+    raw: bytes = field(default=b"", repr=False, compare=False)  # the file, for the verifier
 
     @property
     def single_file(self) -> bool:
@@ -172,6 +173,7 @@ def parse_bundle(data: bytes) -> ModelSignatureBundle:
         root_digest=root,
         resources=resources,
         serialization=serialization,
+        raw=data,
     )
 
 

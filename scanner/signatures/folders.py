@@ -249,7 +249,7 @@ def judge(
             parts.append(f"{len(mismatched)} signed file(s) changed: {', '.join(mismatched[:5])}")
         if missing:
             parts.append(f"{len(missing)} signed file(s) missing: {', '.join(missing[:5])}")
-        reason = "; ".join(parts) + f" ({crypto.reason})"
+        reason = "; ".join(parts) + f" (the bundle itself: {crypto.reason})"
     return SignatureCheck(
         bundle=bundle_rel,
         subject=shown,

@@ -145,7 +145,6 @@ def _verify_key(raw: bytes, bundle: ModelSignatureBundle, keys: tuple[Path, ...]
         return CryptoOutcome(
             Verdict.VERIFIED,
             f"signature verified with trusted key {path.name}",
-            signer=f"key {fingerprint}",
             key_fingerprint=fingerprint,
             resources=_manifest(manifest),
         )

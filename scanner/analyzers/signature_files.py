@@ -1,0 +1,176 @@
+"""OpenSSF model signatures (`model.sig`): record each bundle, then, once every file is
+known, match it to the model it signs and verify it (`aibom.signatures`).
+
+`analyze_file` parses a file sniff took for a Sigstore bundle: a model-signing bundle
+becomes a `file` artifact holding the parsed bundle; any other JSON is not recorded.
+`analyze_folders` runs after the Hugging Face folder analyzer, so a signature inside a
+model folder lands on that folder's component; a signed folder that is no Hugging Face
+folder gets a `model-folder` component of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+
+from ..config import Config
+from ..model import (
+    Artifact,
+    ArtifactFormat,
+    Collected,
+    ComponentKind,
+    FileRef,
+    Location,
+    ScanError,
+)
+from ..signatures.bundle import MAX_BUNDLE_BYTES, BundleError, NotModelSignature, parse_bundle
+from ..signatures.folders import SignatureCheck, WalkedFile, judge, locate_subject, malformed
+from ..signatures.verify import Verdict
+
+F = ArtifactFormat
+
+
+def analyze_file(file: FileRef, fmt: ArtifactFormat, config: Config) -> Collected:
+    if file.size > MAX_BUNDLE_BYTES:
+        if file.name.endswith(".sig"):
+            art = _bundle_artifact(file, None)
+            art.signatures.append(
+                malformed(file.rel, f"the bundle is larger than {MAX_BUNDLE_BYTES} bytes")
+            )
+            return Collected(artifacts=[art])
+        return Collected()
+    try:
+        with file.path.open("rb") as fh:
+            raw = fh.read(MAX_BUNDLE_BYTES + 1)
+    except OSError as exc:
+        return Collected(
+            errors=[ScanError(Location(file.rel), f"cannot read: {exc.strerror or exc}")]
+        )
+    try:
+        bundle = parse_bundle(raw)
+    except NotModelSignature:
+        return Collected()
+    except BundleError as exc:
+        art = _bundle_artifact(file, raw)
+        art.signatures.append(malformed(file.rel, f"malformed model signature: {exc}"))
+        art.properties["aibom:signature:status"] = Verdict.INVALID.value
+        return Collected(artifacts=[art])
+    art = _bundle_artifact(file, raw)
+    art.bundle = bundle
+    art.properties["aibom:signature:method"] = bundle.method.value
+    return Collected(artifacts=[art])
+
+
+def _bundle_artifact(file: FileRef, raw: bytes | None) -> Artifact:
+    art = Artifact(path=file.rel, format=F.MODEL_SIGNATURE, size=file.size, kind=ComponentKind.FILE)
+    if raw is not None:
+        art.sha256 = hashlib.sha256(raw).hexdigest()
+    return art
+
+
+def analyze_folders(files: list[FileRef], collected: Collected, config: Config) -> Collected:
+    bundles = [a for a in collected.artifacts if a.format == F.MODEL_SIGNATURE]
+    out = Collected()
+    if not bundles:
+        return out
+    from ..signatures.verify import verify_bundle
+
+    policy = config.signatures
+    known = {a.path: a.sha256 for a in collected.artifacts if a.sha256}
+    walked = {f.rel: WalkedFile(f.rel, f.path, f.size, known.get(f.rel)) for f in files}
+    roots = [r for r in config.roots if r.is_dir()]
+
+    def exists(rel: str) -> bool:
+        return any((root / rel).exists() for root in roots)
+
+    by_path = {a.path: a for a in collected.artifacts}
+    for art in sorted(bundles, key=lambda a: a.path):
+        if art.bundle is None:
+            continue  # malformed: judged by analyze_file
+        subject = locate_subject(art.path, art.bundle, walked)
+        anchors = policy.anchors_for(subject or posixpath.dirname(art.path) or ".")
+        check = judge(
+            art.path,
+            art.bundle.raw,
+            art.bundle,
+            walked,
+            anchors,
+            lambda r, b, a: verify_bundle(
+                r, b, a, trust_root=policy.sigstore_trust_root, online=policy.online
+            ),
+            exists,
+        )
+        model = _model_for(check, by_path, walked, out)
+        model.signatures.append(check)
+        _record(model, check)
+        art.parent = model.path
+        art.properties["aibom:signature:signs"] = model.path
+        art.properties["aibom:signature:status"] = check.status.value
+        if check.unchecked:
+            out.errors.append(
+                ScanError(
+                    Location(art.path),
+                    f"{len(check.unchecked)} signed file(s) could not be checked "
+                    f"(not part of the scan, or unreadable): {', '.join(check.unchecked[:5])}",
+                )
+            )
+    return out
+
+
+def _model_for(
+    check: SignatureCheck,
+    by_path: dict[str, Artifact],
+    walked: dict[str, WalkedFile],
+    out: Collected,
+) -> Artifact:
+    existing = by_path.get(check.subject)
+    if existing is not None:
+        return existing
+    if check.single_file:
+        file = walked.get(check.subject)
+        model = Artifact(
+            path=check.subject,
+            format=F.UNKNOWN,
+            size=file.size if file else 0,
+            kind=ComponentKind.FILE,
+        )
+        if file is not None:
+            model.sha256 = file.sha256
+    else:
+        prefix = "" if check.subject == "." else check.subject + "/"
+        inside = [f for rel, f in walked.items() if rel.startswith(prefix)]
+        model = Artifact(
+            path=check.subject,
+            format=F.MODEL_FOLDER,
+            size=sum(f.size for f in inside),
+            kind=ComponentKind.MODEL,
+        )
+        for art in by_path.values():
+            if art.parent is None and art.path.startswith(prefix) and art.path != check.subject:
+                art.parent = check.subject
+    by_path[check.subject] = model
+    out.artifacts.append(model)
+    return model
+
+
+def _record(model: Artifact, check: SignatureCheck) -> None:
+    """The verdict as AIBOM properties on the signed model's component."""
+    props = model.properties
+    props["aibom:signature:status"] = check.status.value
+    props["aibom:signature:bundle"] = check.bundle
+    if check.method is not None:
+        props["aibom:signature:method"] = check.method.value
+    if check.signer:
+        props["aibom:signature:signer"] = check.signer
+    if check.signer_issuer:
+        props["aibom:signature:issuer"] = check.signer_issuer
+    if check.key_fingerprint:
+        props["aibom:signature:key-fingerprint"] = check.key_fingerprint
+    if check.status is not Verdict.VERIFIED:
+        props["aibom:signature:reason"] = check.reason
+    multi = model.multi_properties
+    for resource in check.signed:
+        multi.append(("aibom:signature:signed-file", f"{resource.name} {resource.algorithm}:{resource.digest}"))
+    multi.extend(("aibom:signature:uncovered-file", name) for name in check.uncovered)
+    multi.extend(("aibom:signature:changed-file", name) for name in check.mismatched)
+    multi.extend(("aibom:signature:missing-file", name) for name in check.missing)
