@@ -222,12 +222,35 @@ def check(files: tuple[Path, ...], config_file: Path | None, models: bool, debug
     show_default=True,
     help="Report format on stdout.",
 )
+@click.option(
+    "--bom-signature",
+    type=click.Path(path_type=Path),
+    metavar="FILE.sig",
+    help="Check this model-signing signature of BOM_FILE before trusting its contents.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="Config file with [tool.aibom.signatures] trust anchors.",
+)
+@click.option(
+    "--online/--offline",
+    default=None,
+    help="Refresh the Sigstore trust root over the network (keyless signatures).",
+)
+@_trust_options
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-def verify(bom_file: Path, path: Path | None, report_format: str, debug: bool) -> None:
-    """Re-hash every file BOM_FILE records under PATH (default: .); exit 0 only if all match."""
+def verify(bom_file: Path, path: Path | None, report_format: str, debug: bool, **options: Any) -> None:
+    """Re-hash every file BOM_FILE records under PATH (default: .) and check the model
+    signatures there; exit 0 only if all match."""
     from .commands import verify as verify_command
 
-    _run(lambda: verify_command.run(bom_file, path or Path("."), report_format), debug)
+    options["trust_keys"] = tuple(options["trust_keys"])
+    options["trust_identities"] = tuple(options["trust_identities"])
+    _run(
+        lambda: verify_command.run(bom_file, path or Path("."), report_format, **options), debug
+    )
 
 
 @main.command()

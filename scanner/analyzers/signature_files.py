@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+from pathlib import Path
 
 from ..config import Config
 from ..model import (
@@ -20,12 +21,14 @@ from ..model import (
     Collected,
     ComponentKind,
     FileRef,
+    Inventory,
     Location,
     ScanError,
 )
 from ..signatures.bundle import MAX_BUNDLE_BYTES, BundleError, NotModelSignature, parse_bundle
 from ..signatures.folders import SignatureCheck, WalkedFile, judge, locate_subject, malformed
 from ..signatures.verify import Verdict
+from .hashing import hash_into
 
 F = ArtifactFormat
 
@@ -136,6 +139,8 @@ def _model_for(
         )
         if file is not None:
             model.sha256 = file.sha256
+            if model.sha256 is None:
+                hash_into(model, file.path)
     else:
         prefix = "" if check.subject == "." else check.subject + "/"
         inside = [f for rel, f in walked.items() if rel.startswith(prefix)]
@@ -174,3 +179,27 @@ def _record(model: Artifact, check: SignatureCheck) -> None:
     multi.extend(("aibom:signature:uncovered-file", name) for name in check.uncovered)
     multi.extend(("aibom:signature:changed-file", name) for name in check.mismatched)
     multi.extend(("aibom:signature:missing-file", name) for name in check.missing)
+
+
+def signature_inventory(root: Path, config: Config) -> Inventory:
+    """Only the signature part of a scan, for `aibom verify`: walk `root`, parse every
+    bundle, and judge each against the trust policy (no other analyzer runs)."""
+    from ..sniff import HEAD_SIZE, looks_like_model_signature
+    from ..walk import walk
+
+    walked = walk((root,), config.exclude)
+    inventory = Inventory(root=root.as_posix())
+    inventory.errors.extend(walked.errors)
+    collected = Collected()
+    for ref in walked.files:
+        try:
+            with ref.path.open("rb") as fh:
+                head = fh.read(HEAD_SIZE)
+        except OSError:
+            continue  # the integrity check reports unreadable files
+        if looks_like_model_signature(head, ref.name):
+            collected.extend(analyze_file(ref, F.MODEL_SIGNATURE, config))
+    collected.extend(analyze_folders(list(walked.files), collected, config))
+    inventory.add(collected)
+    inventory.files_scanned = len(walked.files)
+    return inventory

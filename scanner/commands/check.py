@@ -4,7 +4,7 @@ Each file is classified by name (`aibom.sources.classify`); a dependency file (r
 constraints, `pyproject.toml`, lock files) goes through its collector and the pins-and-hashes
 checks (rule group `pins`) plus scan errors (`scan`); with `--models`, a model file is
 sniffed by content and goes through its analyzer and the model checks (every rule group
-but pins, index, vulns, typosquat and code: pickle, formats, scan...). Files of any other
+but pins, index, vulns, typosquat, code and signatures: pickle, formats, scan...). Files of any other
 kind are ignored (pre-commit's `files:` pattern decides what is passed).
 
 Output: one line per finding, `file:line: RULE-ID message` (`file: RULE-ID message` when the
@@ -52,7 +52,9 @@ DEPENDENCY_KINDS = frozenset(
 )
 DEPENDENCY_GROUPS = frozenset({"pins", "scan"})
 # the model hook runs every rule group except those about dependencies, code and services
-NOT_MODEL_GROUPS = frozenset({"pins", "index", "vulns", "typosquat", "code"})
+# "signatures": a signature covers a folder and is verified by `scan` and `verify`; the hook
+# sees single files and must not import the model-signing library.
+NOT_MODEL_GROUPS = frozenset({"pins", "index", "vulns", "typosquat", "code", "signatures"})
 
 
 def run(files: tuple[Path, ...], config_file: Path | None, *, models: bool = False) -> int:

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..checks.integrity import IntegrityFact, IntegrityKind, integrity_findings
-from ..errors import EXIT_FINDINGS, EXIT_OK, AibomError, InputError
-from ..model import Finding
+from ..config import Config
+from ..errors import EXIT_FINDINGS, EXIT_OK, AibomError, ConfigError, InputError
+from ..model import ArtifactFormat, Finding, Location
 
 BLOCK = 1024 * 1024
 LFS_POINTER_MAX = 1024
@@ -45,22 +46,111 @@ class VerifyResult:
         return not self.findings
 
 
-def run(bom_file: Path, root: Path, report_format: str) -> int:
+def run(
+    bom_file: Path,
+    root: Path,
+    report_format: str,
+    *,
+    config_file: Path | None = None,
+    trust_keys: tuple[Path, ...] = (),
+    trust_identities: tuple[str, ...] = (),
+    online: bool | None = None,
+    bom_signature: Path | None = None,
+) -> int:
+    from ..config import load_config
+
+    config = load_config(
+        root,
+        config_file,
+        trust_keys=trust_keys,
+        trust_identities=trust_identities,
+        online=online,
+    )
+    notes: list[str] = []
+    if bom_signature is not None:
+        signed = _bom_signature_findings(bom_file, bom_signature, config, notes)
+        if signed:  # the AIBOM itself cannot be trusted: do not act on what it says
+            result = VerifyResult(findings=signed)
+            _render(result, bom_file, root, report_format, notes)
+            return EXIT_FINDINGS
     result = verify(bom_file, root)
-    if report_format == "json":
-        sys.stdout.write(render_json(result, bom_file, root))
-    else:
-        sys.stdout.write(render_text(result))
-        counts: dict[str, int] = {}
-        for fact in result.facts:
-            counts[fact.kind.value] = counts.get(fact.kind.value, 0) + 1
-        parts = [f"{len(result.checked)} verified"] + [
-            f"{counts[k]} {k}"
-            for k in ("changed", "missing", "unrecorded", "unverifiable")
-            if counts.get(k)
-        ]
-        sys.stderr.write(f"aibom verify: {', '.join(parts)}\n")
+    result.findings.extend(_signature_findings(root, config, notes))
+    _render(result, bom_file, root, report_format, notes)
     return EXIT_OK if result.ok else EXIT_FINDINGS
+
+
+def _render(
+    result: VerifyResult, bom_file: Path, root: Path, report_format: str, notes: list[str]
+) -> None:
+    if report_format == "json":
+        sys.stdout.write(render_json(result, bom_file, root, notes))
+        return
+    sys.stdout.write(render_text(result))
+    counts: dict[str, int] = {}
+    for fact in result.facts:
+        counts[fact.kind.value] = counts.get(fact.kind.value, 0) + 1
+    parts = [f"{len(result.checked)} verified"] + [
+        f"{counts[k]} {k}"
+        for k in ("changed", "missing", "unrecorded", "unverifiable")
+        if counts.get(k)
+    ]
+    signature_problems = sum(1 for f in result.findings if f.rule_id in SIGNATURE_RULES)
+    if signature_problems:
+        parts.append(f"{signature_problems} signature finding(s)")
+    for note in notes:
+        sys.stderr.write(f"aibom verify: note: {note}\n")
+    sys.stderr.write(f"aibom verify: {', '.join(parts)}\n")
+
+
+SIGNATURE_RULES = frozenset({"AIB701", "AIB702", "AIB703", "AIB704"})
+
+
+def _bom_signature_findings(
+    bom_file: Path, signature: Path, config: Config, notes: list[str]
+) -> list[Finding]:
+    """Findings when the AIBOM's own signature does not hold; none when it verifies."""
+    from ..signatures.bom_signature import check_bom_signature
+    from ..signatures.verify import Verdict
+
+    outcome = check_bom_signature(bom_file, signature, config.signatures)
+    where = Location(signature.as_posix())
+    common = {"bundle": signature.as_posix(), "subject": bom_file.as_posix()}
+    if outcome.verdict is Verdict.VERIFIED:
+        who = outcome.signer or (f"key {outcome.key_fingerprint}" if outcome.key_fingerprint else "")
+        notes.append(f"AIBOM signature verified ({who})")
+        return []
+    if outcome.verdict is Verdict.UNVERIFIABLE:
+        raise ConfigError(
+            f"cannot check the AIBOM signature: {outcome.reason}",
+            signature.as_posix(),
+            hint="give the signer with --trust-key PEM or --trust-identity IDENTITY@ISSUER",
+        )
+    if outcome.verdict is Verdict.UNTRUSTED:
+        signer = outcome.signer or f"key {(outcome.key_fingerprint or '')[:16]}"
+        return [Finding.make("AIB702", where, signer=signer, reason=outcome.reason, **common)]
+    return [Finding.make("AIB701", where, reason=outcome.reason, **common)]
+
+
+def _signature_findings(root: Path, config: Config, notes: list[str]) -> list[Finding]:
+    """Model signatures under `root`, judged like `aibom scan` does."""
+    from ..analyzers.signature_files import signature_inventory
+    from ..checks.signatures import required_signature_findings, signature_findings
+
+    if not root.is_dir():
+        return []
+    inventory = signature_inventory(root, config)
+    found = [
+        *signature_findings(inventory, config),
+        *required_signature_findings(inventory, config),
+    ]
+    for finding in found:
+        if finding.rule_id not in SIGNATURE_RULES:
+            args = finding.arg_dict
+            notes.append(f"{args.get('subject')}: signature not verified ({args.get('reason')})")
+    return sorted(
+        (f for f in found if f.rule_id in SIGNATURE_RULES),
+        key=lambda f: (f.location.path, f.rule_id),
+    )
 
 
 def verify(bom_file: Path, root: Path) -> VerifyResult:
@@ -187,6 +277,8 @@ def _unrecorded(root: Path, recorded: set[str], result: VerifyResult) -> None:
             result.facts.append(
                 IntegrityFact(IntegrityKind.UNVERIFIABLE, ref.rel, (("problem", fmt.reason),))
             )
+        elif fmt is ArtifactFormat.MODEL_SIGNATURE:
+            continue  # judged by the signature checks (and most JSON is no model signature)
         elif fmt is not None:
             result.facts.append(
                 IntegrityFact(IntegrityKind.UNRECORDED, ref.rel, (("format", fmt),))
@@ -203,7 +295,9 @@ def render_text(result: VerifyResult) -> str:
     return "".join(lines)
 
 
-def render_json(result: VerifyResult, bom_file: Path, root: Path) -> str:
+def render_json(
+    result: VerifyResult, bom_file: Path, root: Path, notes: list[str] | None = None
+) -> str:
     from ..rules import get_rule
 
     data = {
@@ -221,5 +315,6 @@ def render_json(result: VerifyResult, bom_file: Path, root: Path) -> str:
             }
             for f in result.findings
         ],
+        "notes": list(notes or ()),
     }
     return json.dumps(data, indent=2, sort_keys=False) + "\n"

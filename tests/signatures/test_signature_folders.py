@@ -145,7 +145,7 @@ def test_bundle_names() -> None:
         ("resigned-other-key/model.sig", Verdict.UNTRUSTED),
         ("cert-other-ca/model.sig", Verdict.UNTRUSTED),
         ("bom/aibom.cdx.json.sig", Verdict.VERIFIED),
-        ("bom/aibom-tampered.cdx.json.sig", Verdict.INVALID),
+        ("bom-tampered/aibom.cdx.json.sig", Verdict.INVALID),
     ],
 )
 def test_verdicts_with_the_library(sigs: Path, bundle: str, status: Verdict) -> None:
