@@ -192,6 +192,8 @@ def _verify_one(
     if pure.is_absolute() or ".." in pure.parts or "\\" in rel or rel.startswith("/"):
         fact("unverifiable", problem="the recorded path leaves the verified folder")
         return
+    if rel == "." and expected is None:
+        return  # the scanned folder itself (a model folder at the root): its files are recorded
     if "\x00" in rel or not pure.parts:
         fact("unverifiable", problem="the recorded path is not a valid file path")
         return
