@@ -241,16 +241,16 @@ def check(files: tuple[Path, ...], config_file: Path | None, models: bool, debug
 )
 @_trust_options
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-def verify(bom_file: Path, path: Path | None, report_format: str, debug: bool, **options: Any) -> None:
+def verify(
+    bom_file: Path, path: Path | None, report_format: str, debug: bool, **options: Any
+) -> None:
     """Re-hash every file BOM_FILE records under PATH (default: .) and check the model
     signatures there; exit 0 only if all match."""
     from .commands import verify as verify_command
 
     options["trust_keys"] = tuple(options["trust_keys"])
     options["trust_identities"] = tuple(options["trust_identities"])
-    _run(
-        lambda: verify_command.run(bom_file, path or Path("."), report_format, **options), debug
-    )
+    _run(lambda: verify_command.run(bom_file, path or Path("."), report_format, **options), debug)
 
 
 @main.command()

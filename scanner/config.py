@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ class Config:
     max_archive_members: int = 10_000
     max_decompressed_bytes: int = 4 * 1024**3
     # model signatures: trust anchors (CLI / --config only) and required signatures
-    signatures: SignaturePolicy = SignaturePolicy()
+    signatures: SignaturePolicy = field(default_factory=SignaturePolicy)
     # typosquats
     allowed_packages: frozenset[str] = frozenset()
     # network
@@ -233,9 +233,7 @@ def load_config(root: Path, config_file: Path | None = None, **cli: Any) -> Conf
     values.update(_from_environment())
     values.update({k: v for k, v in cli.items() if v is not None})
     online = bool(values.get("online", False))
-    values["signatures"] = dataclasses.replace(
-        policy, rules=policy.rules + rules, online=online
-    )
+    values["signatures"] = dataclasses.replace(policy, rules=policy.rules + rules, online=online)
     return Config(**values)
 
 

@@ -175,7 +175,12 @@ def _record(model: Artifact, check: SignatureCheck) -> None:
         props["aibom:signature:reason"] = check.reason
     multi = model.multi_properties
     for resource in check.signed:
-        multi.append(("aibom:signature:signed-file", f"{resource.name} {resource.algorithm}:{resource.digest}"))
+        multi.append(
+            (
+                "aibom:signature:signed-file",
+                f"{resource.name} {resource.algorithm}:{resource.digest}",
+            )
+        )
     multi.extend(("aibom:signature:uncovered-file", name) for name in check.uncovered)
     multi.extend(("aibom:signature:changed-file", name) for name in check.mismatched)
     multi.extend(("aibom:signature:missing-file", name) for name in check.missing)

@@ -24,7 +24,9 @@ def signature_findings(inventory: Inventory, config: Config) -> Iterator[Finding
                 yield Finding.make("AIB701", where, reason=check.reason, **common)
             elif check.status is Verdict.UNTRUSTED:
                 signer = check.signer or (
-                    f"key {check.key_fingerprint[:16]}" if check.key_fingerprint else "an unknown signer"
+                    f"key {check.key_fingerprint[:16]}"
+                    if check.key_fingerprint
+                    else "an unknown signer"
                 )
                 yield Finding.make("AIB702", where, signer=signer, reason=check.reason, **common)
             elif check.status is Verdict.UNVERIFIABLE:
@@ -57,9 +59,7 @@ def required_signature_findings(inventory: Inventory, config: Config) -> Iterato
             continue  # judged once, on the folder that holds it
         pattern = next((p for p in policy.require if _match(p, artifact.path)), None)
         if pattern is not None:
-            yield Finding.make(
-                "AIB704", artifact.location, subject=artifact.path, pattern=pattern
-            )
+            yield Finding.make("AIB704", artifact.location, subject=artifact.path, pattern=pattern)
 
 
 def _signed(artifact: Artifact, by_path: dict[str, Artifact]) -> bool:

@@ -116,7 +116,9 @@ def _bom_signature_findings(
     where = Location(signature.as_posix())
     common = {"bundle": signature.as_posix(), "subject": bom_file.as_posix()}
     if outcome.verdict is Verdict.VERIFIED:
-        who = outcome.signer or (f"key {outcome.key_fingerprint}" if outcome.key_fingerprint else "")
+        who = outcome.signer or (
+            f"key {outcome.key_fingerprint}" if outcome.key_fingerprint else ""
+        )
         notes.append(f"AIBOM signature verified ({who})")
         return []
     if outcome.verdict is Verdict.UNVERIFIABLE:

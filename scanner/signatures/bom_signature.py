@@ -32,7 +32,9 @@ def check_bom_signature(bom_file: Path, signature: Path, policy: SignaturePolicy
             raise InputError("the signature file is too large to be a bundle", str(signature))
         raw = signature.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read the signature: {exc.strerror or exc}", str(signature)) from None
+        raise InputError(
+            f"cannot read the signature: {exc.strerror or exc}", str(signature)
+        ) from None
     try:
         bundle = parse_bundle(raw)
     except (BundleError, NotModelSignature) as exc:

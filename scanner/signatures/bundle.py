@@ -31,7 +31,7 @@ OID_ISSUER_V1 = "1.3.6.1.4.1.57264.1.1"
 OID_ISSUER_V2 = "1.3.6.1.4.1.57264.1.8"
 
 
-class SigningMethod(str, enum.Enum):
+class SigningMethod(enum.StrEnum):
     """How a bundle says it was signed (from its verification material)."""
 
     KEY = "key"  # a public-key hint: signed with a private key

@@ -25,7 +25,7 @@ from .bundle import ModelSignatureBundle, SignedResource, SigningMethod
 from .trust import Anchors, SigstoreIdentity
 
 
-class Verdict(str, enum.Enum):
+class Verdict(enum.StrEnum):
     VERIFIED = "verified"  # the signature checks out against configured trust material
     INVALID = "invalid"  # malformed, does not verify, or a covered file differs
     UNTRUSTED = "untrusted-signer"  # signed by a key / CA / identity the policy does not allow
@@ -287,7 +287,7 @@ def _sigstore_manifest(
     policy = sigstore_verify.policy.Identity(identity=identity.identity, issuer=identity.issuer)
     sigstore_bundle = Bundle.from_json(raw.decode("utf-8-sig"))
 
-    class _Offline(signing.Verifier):  # type: ignore[misc]
+    class _Offline(signing.Verifier):
         def _verify_signed_content(self, signature: Any) -> tuple[str, bytes]:
             result: tuple[str, bytes] = verifier.verify_dsse(bundle=signature, policy=policy)
             return result

@@ -80,7 +80,7 @@ def test_keyless_issuer_from_v1_extension_only() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     import datetime
 
-    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([]))

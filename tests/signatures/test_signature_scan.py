@@ -109,9 +109,7 @@ def test_trust_anchors_in_the_scanned_tree_are_not_used(sigs: Path) -> None:
     tree = sigs / "tree"
     shutil.copytree(sigs / "resigned-other-key", tree / "model")
     shutil.copy(TRUST / "other-key.pub", tree / "other-key.pub")
-    (tree / ".aibom.toml").write_text(
-        '[signatures.trust]\n"**" = { keys = ["other-key.pub"] }\n'
-    )
+    (tree / ".aibom.toml").write_text('[signatures.trust]\n"**" = { keys = ["other-key.pub"] }\n')
     result = _scan(tree)
     (finding,) = [f for f in result.findings if f.rule_id.startswith("AIB70")]
     assert finding.rule_id == "AIB705"  # not "verified" with the attacker's own key
@@ -160,7 +158,11 @@ def test_verify_checks_signatures_and_the_bom_signature(sigs: Path) -> None:
         ["verify", str(tampered / "aibom.cdx.json"), str(tampered), "--bom-signature",
          str(tampered / "aibom.cdx.json.sig"), "--trust-key", key],
     )  # fmt: skip
-    assert bad.exit_code == 1 and "AIB701" in bad.output and "changed after it was signed" in bad.output
+    assert (
+        bad.exit_code == 1
+        and "AIB701" in bad.output
+        and "changed after it was signed" in bad.output
+    )
     untrusted = runner.invoke(
         main,
         ["verify", str(bom / "aibom.cdx.json"), str(bom), "--bom-signature",
