@@ -76,7 +76,9 @@ def analyze_folders(files: list[FileRef], collected: Collected, config: Config) 
     out = Collected()
     if not bundles:
         return out
-    from ..signatures.verify import verify_bundle
+    from ..signatures.verify import library_available, verify_bundle
+
+    missing_library = library_available()
 
     policy = config.signatures
     known = {a.path: a.sha256 for a in collected.artifacts if a.sha256}
@@ -103,6 +105,11 @@ def analyze_folders(files: list[FileRef], collected: Collected, config: Config) 
             ),
             exists,
         )
+        if missing_library is not None and not anchors.empty:
+            # trust anchors were given, so the user expects a verdict: never a quiet "info"
+            out.errors.append(
+                ScanError(Location(art.path), f"{missing_library}: the signature was not verified")
+            )
         model = _model_for(check, by_path, walked, out)
         model.signatures.append(check)
         _record(model, check)

@@ -222,3 +222,17 @@ def test_hook_on_signed_model_files_does_not_import_the_library(sigs: Path) -> N
 def test_scan_without_signatures_does_not_import_the_library(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("six==1.17.0\n")
     assert _probe(["scan", ".", "-q"], tmp_path) == "HEAVY []"
+
+
+def test_without_the_library_anchored_signatures_make_the_scan_incomplete(
+    sigs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aibom.signatures.verify as verify_module
+
+    monkeypatch.setattr(verify_module, "library_available", lambda: "no model-signing here")
+    result = _scan(sigs / "key-folder", trust_keys=(TRUST / "trusted-key.pub",))
+    assert not result.complete
+    assert any("no model-signing here" in e.reason for e in result.inventory.errors)
+    result = _scan(sigs / "key-folder")  # no anchors: nothing was expected, an info finding
+    assert result.complete
+    assert [f.rule_id for f in result.findings] == ["AIB705"]
