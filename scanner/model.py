@@ -448,7 +448,7 @@ class Component:
 class Inventory:
     """Everything a scan found. Checks and outputs read it; nothing re-reads files."""
 
-    root: str  # the scanned root as given (for display)
+    roots: tuple[str, ...] = (".",)  # the scanned roots as given (POSIX); renderers join them
     project: ProjectInfo | None = None
     dependencies: list[Dependency] = field(default_factory=list)
     index_options: list[IndexOption] = field(default_factory=list)
@@ -476,6 +476,11 @@ class Inventory:
     @property
     def complete(self) -> bool:
         return not self.errors and not any(a.incomplete for a in self.artifacts)
+
+    @property
+    def shown_roots(self) -> str:
+        """The roots as one line, for reports."""
+        return ", ".join(self.roots)
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,7 @@ def scan(config: Config, progress: Callable[[FileRef], None] | None = None) -> S
 
 def collect(config: Config, progress: Callable[[FileRef], None] | None = None) -> Inventory:
     """Walk every root and run each file's collector; bad input becomes scan errors."""
-    shown_root = ", ".join(r.as_posix() for r in config.roots)
-    inventory = Inventory(root=shown_root)
+    inventory = Inventory(roots=tuple(r.as_posix() for r in config.roots))
     walked = walk(config.roots, config.exclude)
     inventory.errors.extend(walked.errors)
     files = list(walked.files)

@@ -158,7 +158,7 @@ def _artifacts() -> list[Artifact]:
 
 
 def _result(reproducible: bool = True, shuffle: int | None = None) -> ScanResult:
-    inv = Inventory(root="proj")
+    inv = Inventory(roots=("proj",))
     inv.project = ProjectInfo(
         "demo-app", "1.2.0", Location("pyproject.toml", 2), licenses=("MIT",), description="A demo"
     )
@@ -685,7 +685,7 @@ def test_json_layout_one_component_per_line() -> None:
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_non_utf8_file_names_and_control_characters_are_escaped(fmt: str, tmp_path: Path) -> None:
-    inv = Inventory(root="proj")
+    inv = Inventory(roots=("proj",))
     # a file name that was not UTF-8 (decoded with surrogateescape) and a control character
     inv.artifacts = [
         Artifact(path="caf\udce9\x01.pkl", format="pickle", size=3, sha256=H1, name="x\x02y")
@@ -790,7 +790,7 @@ def test_conda_fixture_channel_credentials_are_redacted() -> None:
 
 
 def test_distribution_reference_points_at_the_index_the_lock_names() -> None:
-    inv = Inventory(root="proj")
+    inv = Inventory(roots=("proj",))
     inv.dependencies = [
         Dependency(
             "Private_Pkg",

@@ -32,7 +32,7 @@ def dep(name: str, path: str, line: int, **kw: object) -> Dependency:
 
 
 def inventory(*deps: Dependency, **kw: object) -> Inventory:
-    inv = Inventory(root="proj", dependencies=list(deps))
+    inv = Inventory(roots=("proj",), dependencies=list(deps))
     for key, value in kw.items():
         setattr(inv, key, value)
     return inv
@@ -266,7 +266,7 @@ def test_edges_from_requires_prefer_the_same_file_and_root_depends_on_direct() -
 def test_root_without_project_is_named_after_the_folder(tmp_path: Path) -> None:
     folder = tmp_path / "my-service"
     folder.mkdir()
-    graph = build_graph(Inventory(root=str(folder)))
+    graph = build_graph(Inventory(roots=(str(folder),)))
     assert (graph.root.bom_ref, graph.root.name, graph.root.kind) == (
         "root:my-service",
         "my-service",
@@ -346,7 +346,7 @@ def _model_inventory() -> Inventory:
         CodeReference("unsafe-load", "torch.load", Location("train.py", 5), target="x.pt"),
         CodeReference("hub-model", "AutoModel.from_pretrained", Location("app.py", 12)),
     ]
-    return Inventory(root="proj", artifacts=[pickle, weights, folder], code_refs=refs)
+    return Inventory(roots=("proj",), artifacts=[pickle, weights, folder], code_refs=refs)
 
 
 def test_artifacts_become_components_nested_under_their_folder() -> None:
@@ -507,7 +507,7 @@ def test_torch_hub_and_timm_references() -> None:
         ),
         CodeReference("timm-model", "timm.create_model", Location("app.py", 5), target="resnet50"),
     ]
-    comps = by_ref(build_graph(Inventory(root="proj", code_refs=refs)))
+    comps = by_ref(build_graph(Inventory(roots=("proj",), code_refs=refs)))
     hub = comps["torch-hub:pytorch/vision@v0.10.0"]
     assert (hub.kind, hub.purl, hub.urls) == (
         ComponentKind.MODEL,
@@ -533,7 +533,7 @@ def test_notebook_cells_are_told_apart() -> None:
             "hub-model", "from_pretrained", Location("nb.ipynb", 2, "cell 4"), target="org/b"
         ),
     ]
-    graph = build_graph(Inventory(root="proj", code_refs=refs))
+    graph = build_graph(Inventory(roots=("proj",), code_refs=refs))
     assert graph.ref_for_location(Location("nb.ipynb", 2, "cell 4")) == "hf-model:org/b"
     assert graph.ref_for_location(Location("nb.ipynb", 2, "cell 1")) == "hf-model:org/a"
     assert graph.ref_for_location(Location("nb.ipynb", 2)) == graph.root.bom_ref

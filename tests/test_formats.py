@@ -15,7 +15,7 @@ from aibom.scan import ScanResult
 
 @pytest.fixture
 def result() -> ScanResult:
-    inv = Inventory(root="proj", files_scanned=3)
+    inv = Inventory(roots=("proj",), files_scanned=3)
     inv.errors.append(ScanError(Location("requirements.txt", 4), "bad line"))
     inv.suppressions.append(Suppression(Location("old.txt", 2), ("AIB901",)))
     findings = [

@@ -16,7 +16,7 @@ INC = Finding.make("AIB902", Location("model.pt"), reason="truncated")
 
 
 def test_disabled_rules_are_dropped_and_suppressions_split_out() -> None:
-    inv = Inventory(root=".")
+    inv = Inventory(roots=(".",))
     inv.suppressions.append(Suppression(Location("requirements.txt", 4), ("AIB901",), "known"))
     kept, suppressed = apply_policy([ERR, INC], inv, Config())
     assert kept == [INC]
@@ -27,7 +27,7 @@ def test_disabled_rules_are_dropped_and_suppressions_split_out() -> None:
 
 
 def test_suppression_by_slug_or_for_every_rule_on_the_line() -> None:
-    inv = Inventory(root=".")
+    inv = Inventory(roots=(".",))
     inv.suppressions.append(Suppression(Location("requirements.txt", 4), ("scan-error",)))
     assert apply_policy([ERR], inv, Config()) == ([], [ERR])
     inv.suppressions[:] = [Suppression(Location("requirements.txt", 4), ())]
@@ -47,7 +47,7 @@ def test_fail_threshold_overrides_and_strict() -> None:
 
 
 def test_baseline_round_trip_matches_by_fingerprint_not_line(tmp_path: Path) -> None:
-    inv = Inventory(root=".")
+    inv = Inventory(roots=(".",))
     result = ScanResult(inv, [ERR, INC], Config())
     path = tmp_path / "baseline.json"
     write_baseline([*result.findings, *result.suppressed], path)
@@ -73,16 +73,16 @@ def test_bad_baselines_are_input_errors(tmp_path: Path) -> None:
 
 
 def test_exit_codes() -> None:
-    clean = ScanResult(Inventory(root="."), [], Config())
+    clean = ScanResult(Inventory(roots=(".",)), [], Config())
     assert exit_code(clean) == 0
     failing = ScanResult(
-        Inventory(root="."), [INC.__class__.make("AIB901", Location("x"), reason="r")], Config()
+        Inventory(roots=(".",)), [INC.__class__.make("AIB901", Location("x"), reason="r")], Config()
     )
     assert exit_code(failing) == 1
     assert exit_code(failing, exit_zero=True) == 0
-    incomplete_inv = Inventory(root=".", errors=[ScanError(Location("x"), "unreadable")])
+    incomplete_inv = Inventory(roots=(".",), errors=[ScanError(Location("x"), "unreadable")])
     incomplete = ScanResult(incomplete_inv, [], Config())
     assert exit_code(incomplete) == 2
-    partial = Inventory(root=".")
+    partial = Inventory(roots=(".",))
     partial.artifacts.append(Artifact(path="m.pt", format="pickle", size=1, incomplete=["cut"]))
     assert exit_code(ScanResult(partial, [], Config()), exit_zero=True) == 2

@@ -261,7 +261,7 @@ def _render(inventory: Inventory, config: Config | None = None) -> list[str]:
 
 
 def test_check_reports_each_kind_with_rule_location_and_message() -> None:
-    inv = Inventory(root=".")
+    inv = Inventory(roots=(".",))
     inv.dependencies = [
         _dep("reqeusts", 12),
         _dep("dateutil-python", 13),
@@ -290,7 +290,7 @@ def test_check_reports_each_kind_with_rule_location_and_message() -> None:
 
 
 def test_check_placeholder_typo_allowlist_conda_urls_and_duplicates() -> None:
-    inv = Inventory(root=".")
+    inv = Inventory(roots=(".",))
     inv.dependencies = [
         _dep("pytocrh", 1),  # a typo of the placeholder "pytorch"
         _dep("Reqeusts", 2),
@@ -314,7 +314,7 @@ def test_online_facts_say_when_a_look_alike_does_not_exist_on_the_index() -> Non
     from aibom.enrich.index import PAGES, PUBLIC, page_key
 
     public = "https://pypi.org/simple/"
-    inv = Inventory(root=".")
+    inv = Inventory(roots=(".",))
     inv.dependencies = [_dep("reqeusts", 1), _dep("tocrh", 2)]
     inv.index_facts[PUBLIC] = public
     inv.index_facts[PAGES] = {

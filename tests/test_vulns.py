@@ -57,7 +57,7 @@ def vuln_app(fixtures: Path) -> Inventory:
         FileRef(path, "requirements.txt", path.stat().st_size), Config(roots=(path.parent,))
     )
     assert collected.errors == []
-    inventory = Inventory(root=".")
+    inventory = Inventory(roots=(".",))
     inventory.add(collected)
     return inventory
 
@@ -431,7 +431,7 @@ def test_offline_enrich_and_findings(fixtures: Path, db_path: Path) -> None:
 
 
 def test_vulnerability_reported_at_every_declaration() -> None:
-    inventory = Inventory(root=".")
+    inventory = Inventory(roots=(".",))
     inventory.dependencies += [
         Dependency(
             "requests", Location("requirements.txt", 2), SourceKind.REQUIREMENTS, version="2.31.0"
@@ -690,7 +690,7 @@ def test_service_failures_are_network_errors_naming_the_service(
 def test_offline_and_online_results_merge(fixtures: Path, db_path: Path, tmp_path: Path) -> None:
     from aibom.enrich import vulns
 
-    inventory = Inventory(root=".")
+    inventory = Inventory(roots=(".",))
     inventory.dependencies.append(
         Dependency(
             "requests", Location("requirements.txt", 1), SourceKind.REQUIREMENTS, version="2.30.0"
@@ -783,7 +783,7 @@ def test_unauditable_package_reported_once_with_its_other_places() -> None:
         ),
         Dependency("numpy", Location("requirements-dev.txt", 2), SourceKind.REQUIREMENTS),
     ]
-    inventory = Inventory(root=".")
+    inventory = Inventory(roots=(".",))
     inventory.dependencies += deps
     inventory.index_facts["audit:unaudited"] = audit_targets(deps)[1]
     found = list(unaudited_findings(inventory, Config()))

@@ -149,7 +149,7 @@ def _root(inventory: Inventory) -> Component:
             description=project.description,
         )
         return comp
-    first = inventory.root.split(", ")[0] or "."
+    first = inventory.roots[0] if inventory.roots else "."
     name = Path(first).resolve().name or "project"
     return Component(
         kind=ComponentKind.APPLICATION,

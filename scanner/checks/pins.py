@@ -18,8 +18,8 @@ import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
+from ..bom.properties import LOCK_HASH_MATCHES, LOCK_MANIFEST
 from ..config import Config
 from ..model import Dependency, Finding, Hash, IndexOption, Inventory, Location, SourceKind
 from . import Check
@@ -435,31 +435,20 @@ def conflicting_pin_findings(inventory: Inventory, config: Config) -> Iterator[F
 
 
 def stale_lock_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
-    """AIB152 for locks that record a hash of their manifest (`aibom:lock:content-hash` on
-    their entries): the lock collector's `lock_content_hash_matches` recomputes it from the
-    manifest beside the lock. This is the one place a check opens files (the manifest and
-    the lock, as data): the comparison needs both, and only the lock's own module knows each
-    tool's hashing. Needs one scan root (paths are relative to it); "cannot tell" is silent."""
-    roots = [r.strip() for r in inventory.root.split(",")]
-    if len(roots) != 1:
-        return
-    root = Path(roots[0] or ".")
+    """AIB152 for locks whose recorded manifest hash no longer matches the manifest beside
+    them: the lock collector compared them when it read the lock (`aibom:lock:manifest`,
+    `aibom:lock:content-hash-matches`); "cannot tell" records nothing and is silent."""
     reported: set[str] = set()
     for dep in inventory.dependencies:
-        if not dep.source.is_lock or dep.location.path in reported:
+        lock = dep.location.path
+        if not dep.source.is_lock or lock in reported:
             continue
         props = dict(dep.properties)
-        if "aibom:lock:content-hash" not in props:
+        if props.get(LOCK_HASH_MATCHES) != "false":
             continue
-        lock = dep.location.path
         reported.add(lock)
-        manifest = posixpath.join(
-            _dir(lock), LOCK_MANIFESTS.get(posixpath.basename(lock), "pyproject.toml")
-        )
-        from ..sources.locks import lock_content_hash_matches
-
-        if lock_content_hash_matches(root / lock, root / manifest) is False:
-            yield Finding.make("AIB152", Location(lock), lock=lock, manifest=manifest)
+        manifest = props.get(LOCK_MANIFEST, "")
+        yield Finding.make("AIB152", Location(lock), lock=lock, manifest=manifest)
 
 
 CHECKS: tuple[Check, ...] = (

@@ -27,7 +27,7 @@ def vulnerability_findings(inventory: Inventory, config: Config) -> Iterator[Fin
         version = dep.version if dep.version is not None else ANY_VERSION
         where.setdefault((dep.key, version), set()).add(dep.location)
     for vuln in inventory.vulnerabilities:
-        locations = where.get((vuln.package, vuln.version)) or {Location(inventory.root)}
+        locations = where.get((vuln.package, vuln.version)) or {Location(inventory.shown_roots)}
         rule_id = _RULE_BY_SEVERITY.get(vuln.severity or "", "AIB501")
         for location in sorted(locations):
             yield Finding.make(rule_id, location, **_vuln_args(vuln))
@@ -83,7 +83,7 @@ def _parse(text: str) -> Version | None:
 
 def unaudited_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
     for item in inventory.index_facts.get("audit:unaudited", ()):
-        locations = item.locations or (Location(inventory.root),)
+        locations = item.locations or (Location(inventory.shown_roots),)
         others = len(locations) - 1
         more = f" (declared in {others} more place{'s' if others > 1 else ''})" if others else ""
         yield Finding.make("AIB502", locations[0], name=item.name, reason=item.reason, more=more)

@@ -97,7 +97,7 @@ def check_files(
     """(findings after policy, files that do not exist) for the given files."""
     from .. import sources
 
-    inventory = Inventory(root=".")
+    inventory = Inventory(roots=(".",))
     missing: list[str] = []
     groups: set[str] = set()
     seen: set[Path] = set()

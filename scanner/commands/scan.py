@@ -118,7 +118,7 @@ def exit_code(result: ScanResult, exit_zero: bool = False) -> int:
 def summary(result: ScanResult) -> str:
     inv = result.inventory
     by_source = Counter(d.source.value for d in inv.dependencies)
-    lines = [f"aibom: scanned {inv.files_scanned} files under {inv.root}"]
+    lines = [f"aibom: scanned {inv.files_scanned} files under {inv.shown_roots}"]
     if by_source:
         parts = ", ".join(f"{n} from {s}" for s, n in sorted(by_source.items()))
         lines.append(f"  dependencies: {len(inv.dependencies)} declarations ({parts})")

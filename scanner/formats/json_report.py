@@ -28,7 +28,7 @@ def as_document(result: ScanResult) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "tool": {"name": "aibom", "version": __version__},
-        "root": inv.root,
+        "root": inv.shown_roots,
         "complete": result.complete,
         "summary": {
             "files_scanned": inv.files_scanned,

@@ -46,6 +46,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..bom.properties import LOCK_HASH_MATCHES as HASH_MATCHES
+from ..bom.properties import LOCK_MANIFEST as MANIFEST
 from ..config import Config
 from ..model import (
     Collected,
@@ -63,8 +65,6 @@ from ..redact import redact_url
 MAX_LOCK_BYTES = 64 * 1024 * 1024
 
 CONTENT_HASH = "aibom:lock:content-hash"
-MANIFEST = "aibom:lock:manifest"
-HASH_MATCHES = "aibom:lock:content-hash-matches"
 INDEX = "aibom:index"
 
 _TOML_LINE = re.compile(r"at line (\d+)")

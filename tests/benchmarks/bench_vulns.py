@@ -65,7 +65,7 @@ def write_db(root: Path, advisories: int) -> list[str]:
 
 
 def project(packages: list[str], pinned: int) -> Inventory:
-    inventory = Inventory(root=".")
+    inventory = Inventory(roots=(".",))
     step = max(1, len(packages) // pinned)
     for i, name in enumerate(packages[::step][:pinned]):
         inventory.dependencies.append(

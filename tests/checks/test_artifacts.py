@@ -42,7 +42,7 @@ def test_finding_arguments_and_rendering() -> None:
     artifact.issues.append(
         ArtifactIssue("keras:lambda", "Lambda layer f", Location("m.h5"), (("layer", "f"),))
     )
-    inv = Inventory(root=".", artifacts=[artifact])
+    inv = Inventory(roots=(".",), artifacts=[artifact])
     (finding,) = artifact_issue_findings(inv, Config())
     assert finding == Finding.make(
         "AIB235",

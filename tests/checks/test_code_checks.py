@@ -17,7 +17,7 @@ COMMIT = "4f1c2d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e"
 
 def findings_for(fixtures: Path, name: str, deps: list[Dependency] | None = None) -> list[Finding]:
     collected = analyse_source((fixtures / "code" / name).read_bytes(), name)
-    inventory = Inventory(root=".")
+    inventory = Inventory(roots=(".",))
     inventory.add(collected)
     inventory.dependencies.extend(deps or [])
     return list(code_findings(inventory, Config()))
@@ -304,7 +304,7 @@ snapshot_download("acme-ai/d", repo_type="dataset", revision="{COMMIT}")
 torch.hub.load("owner/repo:{COMMIT}", "entry")
 torch.load("m.pt", weights_only=True)
 """.encode()
-    inventory = Inventory(root=".")
+    inventory = Inventory(roots=(".",))
     inventory.add(analyse_source(source, "ok.py"))
     assert len(inventory.code_refs) == 4
     assert list(code_findings(inventory, Config())) == []
@@ -312,7 +312,7 @@ torch.load("m.pt", weights_only=True)
 
 def test_fixture_folder_through_the_collectors_and_the_check_table(fixtures: Path) -> None:
     config = Config(roots=(fixtures / "code",), workers=1)
-    inventory = Inventory(root=".")
+    inventory = Inventory(roots=(".",))
     for path in sorted((fixtures / "code").iterdir()):
         kind = sources.classify(path.name)
         if kind is None:
@@ -339,7 +339,7 @@ from transformers import AutoModel
 AutoModel.from_pretrained("acme-ai/custom", trust_remote_code=True, revision="{COMMIT}")
 AutoModel.from_pretrained("acme-ai/custom", trust_remote_code=True, revision="v2")
 """.encode()
-    inventory = Inventory(root=".")
+    inventory = Inventory(roots=(".",))
     inventory.add(analyse_source(source, "r.py"))
     assert rendered(list(code_findings(inventory, Config()))) == [
         (
@@ -372,7 +372,7 @@ def test_inline_suppression_moves_the_finding_aside() -> None:
         b"a = torch.load('ours.pt', weights_only=False)  # aibom: ignore[AIB603] built by us\n"
         b"b = torch.load('theirs.pt', weights_only=False)\n"
     )
-    inventory = Inventory(root=".")
+    inventory = Inventory(roots=(".",))
     inventory.add(analyse_source(source, "train.py"))
     findings = list(code_findings(inventory, Config()))
     kept, suppressed = apply_policy(findings, inventory, Config())

@@ -83,7 +83,7 @@ class Recorder:
 
 
 def _inventory(text: str, path: str = "requirements.txt") -> Inventory:
-    inventory = Inventory(root=".")
+    inventory = Inventory(roots=(".",))
     inventory.add(parse_requirements_text(text, path))
     return inventory
 
@@ -199,7 +199,7 @@ def test_lock_entries_use_the_index_the_lock_names(tmp_path: Path) -> None:
         hashes=(Hash("sha256", SIX_WHEEL), Hash("sha256", "11" * 32)),
         properties=(("aibom:index", "https://pypi.org/simple"),),
     )
-    inventory = Inventory(root=".", dependencies=[dep])
+    inventory = Inventory(roots=(".",), dependencies=[dep])
     config = _config(tmp_path)
     enrich_from_index(inventory, config, transport=httpx.MockTransport(Recorder()), now=NOW)
     assert _findings(inventory, config) == [("AIB401", 12, "six")]

@@ -31,7 +31,7 @@ PIN_RULES = {f"AIB1{n:02d}" for n in range(1, 60)}
 
 
 def _inventory_of(folder: Path) -> Inventory:
-    inventory = Inventory(root=folder.as_posix())
+    inventory = Inventory(roots=(folder.as_posix(),))
     for path in sorted(folder.glob("*.txt")):
         inventory.add(parse_requirements_file(path, path.name))
     return inventory
@@ -133,7 +133,7 @@ def _parsed(text: str, path: str) -> Collected:
 
 
 def _req(text: str, path: str = "requirements.txt") -> Inventory:
-    inventory = Inventory(root=".")
+    inventory = Inventory(roots=(".",))
     inventory.add(_parsed(text, path))
     return inventory
 
@@ -233,7 +233,7 @@ def test_mixed_hash_mode_live(tmp_path: Path) -> None:
 
 def test_hash_values() -> None:
     inventory = Inventory(
-        root=".",
+        roots=(".",),
         dependencies=[
             Dependency(
                 "a",
@@ -319,7 +319,7 @@ def _pyproject_dep(name: str, spec: str, path: str = "pyproject.toml") -> Depend
 
 
 def test_pyproject_ranges_are_findings_only_for_applications_without_a_lock() -> None:
-    inventory = Inventory(root=".", dependencies=[_pyproject_dep("fastapi", ">=0.110")])
+    inventory = Inventory(roots=(".",), dependencies=[_pyproject_dep("fastapi", ">=0.110")])
     assert _lines(inventory) == []
     assert _lines(inventory, Config(project_kind="library")) == []
     assert _lines(inventory, Config(project_kind="application")) == [
@@ -341,7 +341,7 @@ def test_pyproject_ranges_are_findings_only_for_applications_without_a_lock() ->
 def test_two_locks_in_one_folder_disagreeing() -> None:
     h = (Hash("sha256", "ab" * 32),)
     inventory = Inventory(
-        root=".",
+        roots=(".",),
         dependencies=[
             Dependency(
                 "six", Location("uv.lock", 3), SourceKind.UV_LOCK, version="1.17.0", hashes=h
@@ -374,7 +374,7 @@ def test_lock_index_over_plain_http_is_reported_once_per_lock() -> None:
     h = (Hash("sha256", "ab" * 32),)
     props = (("aibom:index", "http://pypi.internal.example/simple"),)
     inventory = Inventory(
-        root=".",
+        roots=(".",),
         dependencies=[
             Dependency(
                 "a",
@@ -499,7 +499,7 @@ def test_checks_survive_arbitrary_records() -> None:
         )
         for _ in range(50)
     ]
-    inventory = Inventory(root="does-not-exist", dependencies=deps, index_options=options)
+    inventory = Inventory(roots=("does-not-exist",), dependencies=deps, index_options=options)
     config = Config(project_kind="application", require_hashes=True)
     fired: set[str] = set()
     for check in (*pins.CHECKS, *index_checks.CHECKS):
@@ -532,7 +532,7 @@ def test_checks_survive_arbitrary_records() -> None:
 def test_uv_and_poetry_index_options_are_checked_for_http_and_credentials() -> None:
     loc = Location("pyproject.toml", 30)
     inventory = Inventory(
-        root=".",
+        roots=(".",),
         index_options=[
             IndexOption("--index", "http://mirror.example/simple", loc),
             IndexOption("uv-explicit-index", "https://***@private.example/simple", loc, True),
@@ -546,3 +546,21 @@ def test_uv_and_poetry_index_options_are_checked_for_http_and_credentials() -> N
         "pyproject.toml:30: AIB143 uv-explicit-index contains credentials: "
         "https://***@private.example/simple",
     ]
+
+
+def test_stale_lock_is_reported_when_two_roots_are_scanned(tmp_path: Path) -> None:
+    # AIB152 used to re-read the files from a root rebuilt from the display string, and
+    # returned nothing unless exactly one root was scanned
+    shutil.copytree(PROJECTS / "poetry-app", tmp_path / "a")
+    manifest = tmp_path / "a" / "pyproject.toml"
+    manifest.write_text(
+        manifest.read_text("utf-8").replace('"click>=8.1"', '"click>=8.2"'), "utf-8"
+    )
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "requirements.txt").write_text("six==1.17.0\n", "utf-8")
+    result = scan(Config(roots=(tmp_path / "a", tmp_path / "b")))
+    stale = [(f.location.path, f.arg_dict) for f in result.findings if f.rule_id == "AIB152"]
+    a = (tmp_path / "a").as_posix()  # with several roots, paths start with their root
+    lock, manifest = f"{a}/poetry.lock", f"{a}/pyproject.toml"
+    assert stale == [(lock, {"lock": lock, "manifest": manifest})]
+    assert result.inventory.roots == ((tmp_path / "a").as_posix(), (tmp_path / "b").as_posix())
