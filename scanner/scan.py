@@ -22,6 +22,7 @@ from .model import (
     ScanError,
 )
 from .sniff import HEAD_SIZE, sniff
+from .sources.templates import as_template_gaps
 from .walk import walk
 
 if TYPE_CHECKING:
@@ -133,6 +134,8 @@ def _run(
     file: FileRef, task: Task, config: Config, progress: Callable[[FileRef], None] | None
 ) -> Collected:
     result = guarded(lambda: task(file, config), file.rel)
+    if result.errors and sources.classify(file.rel) is not None:
+        result = as_template_gaps(file, result)
     if progress is not None:
         progress(file)
     return result

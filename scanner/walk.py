@@ -96,8 +96,12 @@ def _walk_dir(
 ) -> Iterator[FileRef]:
     seen_dirs: set[tuple[int, int]] = set()
     stack: list[tuple[Path, str]] = [(root, "")]
-    while stack:
-        folder, rel_folder = stack.pop()
+    # Symlinked folders inside the tree are walked last, so a folder is listed under its own
+    # path; one already visited (an alias such as `docs/skills -> ../skills`, or a loop such
+    # as `pkg/loop -> ..`) is skipped: every file in it was scanned under its real path.
+    linked: list[tuple[Path, str]] = []
+    while stack or linked:
+        folder, rel_folder = stack.pop() if stack else linked.pop(0)
         try:
             st = folder.stat()
         except OSError as exc:
@@ -107,9 +111,6 @@ def _walk_dir(
             continue
         ident = (st.st_dev, st.st_ino)
         if ident in seen_dirs:
-            result.errors.append(
-                ScanError(Location(prefix + rel_folder), "symlink loop: folder already visited")
-            )
             continue
         seen_dirs.add(ident)
         try:
@@ -123,6 +124,7 @@ def _walk_dir(
             )
             continue
         subdirs: list[tuple[Path, str]] = []
+        linked_here: list[tuple[Path, str]] = []
         for entry in entries:
             rel = f"{rel_folder}/{entry.name}" if rel_folder else entry.name
             shown = prefix + rel
@@ -143,7 +145,7 @@ def _walk_dir(
             if is_dir:
                 if entry.name in SKIP_DIRS or is_virtualenv(path):
                     continue
-                subdirs.append((path, rel))
+                (linked_here if is_link else subdirs).append((path, rel))
                 continue
             try:
                 st_file = entry.stat(follow_symlinks=True)
@@ -155,6 +157,7 @@ def _walk_dir(
             if stat.S_ISREG(st_file.st_mode):
                 yield FileRef(path, shown, st_file.st_size)
         stack.extend(reversed(subdirs))
+        linked.extend(linked_here)
 
 
 def _symlink_problem(path: Path, real_root: Path) -> str | None:

@@ -8,12 +8,14 @@ the extra). A value is split the way setuptools splits it (one requirement per l
 `;`-separated on a single line); `file: a.txt, b.txt` reads those files with the
 requirements-file parser.
 
-`setup.py` is NEVER run: it is parsed with `ast` and the keyword arguments of `setup(...)`
-(or `setuptools.setup(...)`) are read when they are literals: lists/tuples of strings, a
-multi-line string, module-level names bound once to such literals, `+` of those, and a
-`**kwargs` bound to a dict literal. Anything computed (reading a file, a comprehension, a
-function call) cannot be known without running the file: it is recorded as a scan error at
-its line, so the scan is honestly incomplete instead of silently missing dependencies.
+`setup.py` is NEVER run: it is parsed with `ast` and evaluated statically (`setup_eval`):
+literals, module-level assignments and dict/list building (`extras["x"] = [...]`), the
+file's own small functions over literal tables (`deps_list("a", "b")`), comprehensions,
+`setup(**kwargs)` with a known dict, and reads of a named text file next to setup.py
+(`open("requirements.txt").read().splitlines()`). What truly needs running the file (a call
+into another module, a value changed under `if torch.cuda.is_available():`) is a gap with
+the exact expression (AIB904, "partially inventoried"); the rest is inventoried and the scan
+stays complete. Only a setup.py that cannot be decoded or parsed is a scan error.
 """
 
 from __future__ import annotations
@@ -24,17 +26,36 @@ import dataclasses
 import io
 import re
 import tokenize
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
 from ..config import Config
-from ..model import Collected, Dependency, FileRef, Location, ProjectInfo, ScanError, SourceKind
+from ..model import (
+    Collected,
+    Dependency,
+    FileRef,
+    Gap,
+    Location,
+    ProjectInfo,
+    ScanError,
+    SourceKind,
+)
 from ..redact import redact_text, redact_url
 from .pep508 import exact_version, url_kind, vcs_ref
 from .pyproject import top_level_only
 from .requirements import parse_requirements_file
+from .setup_eval import (
+    MAX_READ_BYTES,
+    FilePath,
+    FileText,
+    SetupCall,
+    SetupEvaluation,
+    Unknown,
+    evaluate_setup_py,
+)
 from .text import read_limited, read_limited_text, split_comment, text_suppressions
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -250,19 +271,22 @@ def collect_setup_py(file: FileRef, config: Config) -> Collected:
     data, out = read_limited(file, MAX_FILE_BYTES)
     if data is None:
         return out
-    return top_level_only(parse_setup_py_bytes(data, file.rel), file.rel)
+    parsed = parse_setup_py_bytes(data, file.rel, base_dir=file.path.parent)
+    return top_level_only(parsed, file.rel)
 
 
-def parse_setup_py_bytes(data: bytes, rel: str) -> Collected:
+def parse_setup_py_bytes(data: bytes, rel: str, *, base_dir: Path | None = None) -> Collected:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         text = data.decode(encoding)
     except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
         return Collected(errors=[ScanError(Location(rel), f"cannot decode setup.py: {exc}")])
-    return parse_setup_py_text(text, rel)
+    return parse_setup_py_text(text, rel, base_dir=base_dir)
 
 
-def parse_setup_py_text(text: str, rel: str) -> Collected:
+def parse_setup_py_text(text: str, rel: str, *, base_dir: Path | None = None) -> Collected:
+    """Read `setup()` arguments by static evaluation (`setup_eval`); `base_dir` is the folder
+    of setup.py, for the text files it reads (`requirements.txt`); None reads nothing."""
     out = Collected()
     try:
         tree = ast.parse(text, filename=rel)
@@ -273,202 +297,194 @@ def parse_setup_py_text(text: str, rel: str) -> Collected:
         out.errors.append(ScanError(Location(rel), "cannot parse setup.py: nested too deeply"))
         return out
     out.suppressions.extend(text_suppressions(text, rel))
-    reader = _SetupPy(rel, _module_constants(tree), out)
     try:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _is_setup(node.func):
-                reader.read_call(node)
+        evaluation = evaluate_setup_py(tree, _file_reader(base_dir))
+        reader = _SetupPy(rel, _literal_lines(tree), evaluation, out)
+        for call in evaluation.calls:
+            reader.read_call(call)
     except RecursionError:
         out.errors.append(ScanError(Location(rel), "setup.py nested too deeply to read"))
     return out
 
 
-def _is_setup(func: ast.expr) -> bool:
-    if isinstance(func, ast.Name):
-        return func.id == "setup"
-    return isinstance(func, ast.Attribute) and func.attr == "setup"
+MAX_SETUP_READS = 32
 
 
-def _module_constants(tree: ast.Module) -> dict[str, ast.expr]:
-    """Module-level names bound exactly once by a plain assignment."""
-    bound: dict[str, ast.expr] = {}
-    rebound: set[str] = set()
+def _file_reader(base_dir: Path | None) -> Callable[[FilePath], str | None]:
+    """Text of a file named by setup.py, relative to its folder and confined to it."""
+    reads = 0
+
+    def read(path: FilePath) -> str | None:
+        nonlocal reads
+        if base_dir is None or not path.parts or ".." in path.parts or reads >= MAX_SETUP_READS:
+            return None
+        reads += 1
+        target = base_dir.joinpath(*path.parts)
+        try:
+            real = target.resolve(strict=True)
+            if real != base_dir.resolve() and base_dir.resolve() not in real.parents:
+                return None
+            if not real.is_file() or real.stat().st_size > MAX_READ_BYTES:
+                return None
+            data = real.read_bytes()
+        except (OSError, RuntimeError):
+            return None
+        return data.decode("utf-8", errors="replace")
+
+    return read
+
+
+def _literal_lines(tree: ast.Module) -> dict[str, int]:
+    """Each string literal's text (and each line of a multi-line one) -> its first line."""
+    lines: dict[str, int] = {}
     for node in ast.walk(tree):
-        targets: list[ast.expr] = []
-        if isinstance(node, ast.Assign):
-            targets = node.targets
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-            targets = [node.target]
-        elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
-            continue
-        for target in targets:
-            if isinstance(target, ast.Name):
-                if target.id in bound or not isinstance(node, ast.Assign) or node not in tree.body:
-                    rebound.add(target.id)
-                elif isinstance(node, ast.Assign):
-                    bound[target.id] = node.value
-            elif isinstance(target, (ast.Tuple, ast.List)):
-                rebound.update(e.id for e in ast.walk(target) if isinstance(e, ast.Name))
-            elif isinstance(target, (ast.Subscript, ast.Attribute)):
-                # NAME[key] = ... / NAME.attr = ... changes what NAME holds
-                base = target.value
-                while isinstance(base, (ast.Subscript, ast.Attribute)):
-                    base = base.value
-                if isinstance(base, ast.Name):
-                    rebound.add(base.id)
-        if isinstance(node, (ast.Call,)):
-            # NAME.append(...), NAME.extend(...) change a list after it is bound
-            func = node.func
-            if (
-                isinstance(func, ast.Attribute)
-                and isinstance(func.value, ast.Name)
-                and func.attr in ("append", "extend", "insert", "update", "setdefault", "pop")
-            ):
-                rebound.add(func.value.id)
-    return {name: value for name, value in bound.items() if name not in rebound}
-
-
-class _Dynamic(Exception):
-    def __init__(self, node: ast.AST) -> None:
-        super().__init__()
-        self.line = getattr(node, "lineno", None)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            lines.setdefault(node.value.strip(), node.lineno)
+            if node.end_lineno != node.lineno:
+                for offset, line in enumerate(node.value.splitlines()):
+                    lines.setdefault(split_comment(line)[0].strip(), node.lineno + offset)
+    return lines
 
 
 @dataclass
 class _SetupPy:
     rel: str
-    constants: dict[str, ast.expr]
+    literal_lines: dict[str, int]
+    evaluation: SetupEvaluation
     out: Collected
 
-    def error(self, line: int | None, reason: str) -> None:
-        err = ScanError(Location(self.rel, line), reason)
-        if err not in self.out.errors:
-            self.out.errors.append(err)
+    def gap(self, line: int | None, reason: str) -> None:
+        gap = Gap(Location(self.rel, line), reason)
+        if gap not in self.out.gaps:
+            self.out.gaps.append(gap)
 
-    def read_call(self, call: ast.Call) -> None:
-        keywords: dict[str, ast.expr] = {}
-        for kw in call.keywords:
-            if kw.arg is not None:
-                keywords[kw.arg] = kw.value
-                continue
-            mapping = self._deref(kw.value, 0)
-            if isinstance(mapping, ast.Dict) and all(
-                isinstance(k, ast.Constant) and isinstance(k.value, str) for k in mapping.keys
-            ):
-                for k, v in zip(mapping.keys, mapping.values, strict=True):
-                    assert isinstance(k, ast.Constant)
-                    keywords.setdefault(str(k.value), v)
-            else:
-                self.error(
-                    kw.value.lineno,
-                    "setup() receives **kwargs computed at run time; dependencies passed "
-                    "through them are not inventoried",
-                )
-        self._identity(keywords, call)
+    def read_call(self, call: SetupCall) -> None:
+        for unknown in call.unknown_kwargs:
+            self.gap(
+                unknown.line,
+                f"setup(**...): the keyword arguments come from `{unknown.expression}` "
+                f"({unknown.reason}); dependencies passed through them are not inventoried",
+            )
+        self._identity(call)
         for key, (scope, group) in _LIST_KEYS.items():
-            if key in keywords:
-                self._requirements(keywords[key], key, scope, group)
-        if "extras_require" in keywords:
-            self._extras(keywords["extras_require"])
+            if key in call.keywords:
+                self._requirements(call, key, call.keywords[key], scope, group, key)
+        if "extras_require" in call.keywords:
+            self._extras(call, call.keywords["extras_require"])
 
-    def _identity(self, keywords: dict[str, ast.expr], call: ast.Call) -> None:
-        name = self._string(keywords.get("name"))
-        if name is None or self.out.project is not None:
+    def _identity(self, call: SetupCall) -> None:
+        name = call.keywords.get("name")
+        if not isinstance(name, str) or self.out.project is not None:
             return
-        version = self._string(keywords.get("version"))
-        license_ = self._string(keywords.get("license"))
-        description = self._string(keywords.get("description"))
-        node = keywords.get("name")
+        version, license_, description = (
+            call.keywords.get(k) for k in ("version", "license", "description")
+        )
+        node = call.keyword_node("name")
         self.out.project = ProjectInfo(
             name=name,
-            version=version,
-            location=Location(self.rel, node.lineno if node is not None else call.lineno),
-            licenses=(license_,) if license_ else (),
-            description=description,
+            version=version if isinstance(version, str) else None,
+            location=Location(self.rel, node.lineno if node is not None else call.node.lineno),
+            licenses=(license_,) if isinstance(license_, str) and license_ else (),
+            description=description if isinstance(description, str) else None,
         )
 
-    def _string(self, node: ast.expr | None) -> str | None:
+    def _line(self, call: SetupCall, key: str) -> int:
+        node = call.keyword_node(key)
+        return node.lineno if node is not None else call.node.lineno
+
+    def _conditions(self, call: SetupCall, key: str, label: str) -> None:
+        """Notes for the names the keyword's value is built from that were changed under a
+        condition aibom could not decide."""
+        node = call.keyword_node(key)
         if node is None:
-            return None
-        value = self._deref(node, 0)
-        if isinstance(value, ast.Constant) and isinstance(value.value, str):
-            return value.value
-        return None
-
-    def _deref(self, node: ast.expr, depth: int) -> ast.expr:
-        while (
-            isinstance(node, ast.Name) and node.id in self.constants and depth < MAX_RESOLVE_DEPTH
-        ):
-            node = self.constants[node.id]
-            depth += 1
-        return node
-
-    def _strings(self, node: ast.expr, depth: int = 0) -> list[tuple[str, int]]:
-        """Requirement strings with their lines, or _Dynamic."""
-        if depth > MAX_RESOLVE_DEPTH:
-            raise _Dynamic(node)
-        node = self._deref(node, depth)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            first = node.lineno
-            found: list[tuple[str, int]] = []
-            for offset, line in enumerate(node.value.splitlines()):
-                line = split_comment(line)[0].strip()
-                if line:
-                    found.append((line, first + offset if node.end_lineno != first else first))
-            return found
-        if isinstance(node, (ast.List, ast.Tuple)):
-            items: list[tuple[str, int]] = []
-            for element in node.elts:
-                value = self._deref(element, depth + 1)
-                if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                    items.append((value.value, element.lineno))
-                elif isinstance(value, ast.Starred):
-                    items.extend(self._strings(value.value, depth + 1))
-                else:
-                    raise _Dynamic(element)
-            return items
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            return self._strings(node.left, depth + 1) + self._strings(node.right, depth + 1)
-        raise _Dynamic(node)
-
-    def _requirements(self, node: ast.expr, key: str, scope: str, group: str | None) -> None:
-        try:
-            items = self._strings(node)
-        except _Dynamic as dyn:
-            self.error(
-                dyn.line or node.lineno,
-                f"{key} is computed at run time; not inventoried",
-            )
             return
-        for text, line in items:
+        for name in sorted({n.id for n in ast.walk(node) if isinstance(n, ast.Name)}):
+            for condition in self.evaluation.conditions.get(name, []):
+                self.gap(
+                    condition.line,
+                    f"{label}: `{name}` is changed under `{condition.test}`, which cannot be "
+                    "decided without running setup.py; what is built outside it is inventoried",
+                )
+
+    def _requirements(
+        self, call: SetupCall, key: str, value: object, scope: str, group: str | None, label: str
+    ) -> None:
+        self._conditions(call, key, label)
+        texts, unknowns = _requirement_texts(value)
+        for unknown in unknowns:
+            self.gap(
+                unknown.line or self._line(call, key),
+                f"{label}: `{unknown.expression}` cannot be known without running setup.py "
+                f"({unknown.reason}); the rest is inventoried",
+            )
+        for text in texts:
+            line = self.literal_lines.get(text, self._line(call, key))
             _requirement(
                 text, Location(self.rel, line), SourceKind.SETUP_PY, scope, group, self.out
             )
 
-    def _extras(self, node: ast.expr) -> None:
-        mapping = self._deref(node, 0)
-        if not isinstance(mapping, ast.Dict):
-            self.error(node.lineno, "extras_require is computed at run time; not inventoried")
+    def _extras(self, call: SetupCall, value: object) -> None:
+        if isinstance(value, Unknown):
+            self._conditions(call, "extras_require", "extras_require")
+            self.gap(
+                value.line or self._line(call, "extras_require"),
+                f"extras_require: `{value.expression}` cannot be known without running "
+                f"setup.py ({value.reason}); no extras are inventoried",
+            )
             return
-        for key_node, value in zip(mapping.keys, mapping.values, strict=True):
-            key = self._string(key_node) if key_node is not None else None
-            if key is None:
-                line = key_node.lineno if key_node is not None else value.lineno
-                self.error(line, "extras_require has a key computed at run time; not inventoried")
-                continue
-            extra = key.split(":", 1)[0]
-            marker = key.split(":", 1)[1] if ":" in key else None
-            try:
-                items = self._strings(value)
-            except _Dynamic as dyn:
-                self.error(
-                    dyn.line or value.lineno,
-                    f"extras_require[{key!r}] is computed at run time; not inventoried",
+        if not isinstance(value, dict):
+            self.gap(self._line(call, "extras_require"), "extras_require is not a dict")
+            return
+        self._conditions(call, "extras_require", "extras_require")
+        for key, items in value.items():
+            if not isinstance(key, str):
+                self.gap(
+                    self._line(call, "extras_require"), "extras_require has a key that is not text"
                 )
                 continue
-            for text, line in items:
+            extra, _, marker = key.partition(":")
+            texts, unknowns = _requirement_texts(items)
+            for unknown in unknowns:
+                self.gap(
+                    unknown.line or self._line(call, "extras_require"),
+                    f"extras_require[{key!r}]: `{unknown.expression}` cannot be known without "
+                    f"running setup.py ({unknown.reason}); the rest is inventoried",
+                )
+            for text in texts:
+                line = self.literal_lines.get(text, self._line(call, "extras_require"))
                 if marker:
                     text = f"{text} ; {marker}" if ";" not in text else f"{text} and ({marker})"
                 _requirement(
                     text, Location(self.rel, line), SourceKind.SETUP_PY, "optional", extra, self.out
                 )
+
+
+def _requirement_texts(value: object) -> tuple[list[str], list[Unknown]]:
+    """Requirement strings in a setup() value (a string of lines, a list of strings, a file's
+    text), and the parts that are not known. Blank lines, comments and pip options (`-r x`)
+    are not requirements."""
+    texts: list[str] = []
+    unknowns: list[Unknown] = []
+    items: list[object]
+    if value is None:
+        return texts, unknowns
+    if isinstance(value, Unknown):
+        return texts, [value]
+    if isinstance(value, (str, FileText)):
+        items = [value]
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else list(value)
+    else:
+        return texts, unknowns
+    for item in items:
+        if isinstance(item, Unknown):
+            unknowns.append(item)
+            continue
+        text = item.text if isinstance(item, FileText) else item
+        if not isinstance(text, str):
+            continue
+        for line in text.splitlines():
+            line = split_comment(line)[0].strip()
+            if line and not line.startswith("-") and line not in texts:
+                texts.append(line)  # once: `A + A` names the same requirement twice
+    return texts, unknowns

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aibom.config import Config
-from aibom.model import FileRef, Location, ProjectInfo, ScanError, SourceKind
+from aibom.model import FileRef, Gap, Location, ProjectInfo, ScanError, SourceKind
 from aibom.sources.setup_files import (
     collect_setup_cfg,
     collect_setup_py,
@@ -89,7 +89,15 @@ def test_setup_py_literals_constants_and_concatenation() -> None:
     assert got.errors == []
 
 
-def test_setup_py_computed_values_are_errors_not_guesses() -> None:
+DYNAMIC_GAP = Gap(
+    Location("dynamic/setup.py", 7),
+    "install_requires: `open(os.path.join(os.path.dirname(__file__), name))` cannot be known "
+    "without running setup.py (reads requirements.txt, which is not a readable file next to "
+    "setup.py); the rest is inventoried",
+)
+
+
+def test_setup_py_computed_values_are_gaps_not_guesses() -> None:
     got = collect_setup_py(ref(LEGACY, "dynamic/setup.py"), Config())
     # a nested setup.py is a sub-project: its name is not the scanned project's
     assert got.project is None
@@ -97,18 +105,16 @@ def test_setup_py_computed_values_are_errors_not_guesses() -> None:
     assert parse_setup_py_text(text, "dynamic/setup.py").project == ProjectInfo(
         "dynamic-thing", None, Location("dynamic/setup.py", 15)
     )
-    assert rows(got) == [("wheel", 20, "", None, "required", "setup_requires", None, ())]
-    assert got.errors == [
-        ScanError(
-            Location("dynamic/setup.py", 18),
-            "install_requires is computed at run time; not inventoried",
-        ),
-        # the dict is changed after it is bound (extras["docs"] = ...)
-        ScanError(
-            Location("dynamic/setup.py", 19),
-            "extras_require is computed at run time; not inventoried",
-        ),
+    # the extras dict built by assignments after it is bound is evaluated
+    assert rows(got) == [
+        ("wheel", 20, "", None, "required", "setup_requires", None, ()),
+        ("pytest", 11, "", None, "optional", "dev", None, ()),
+        ("sphinx", 12, "", None, "optional", "docs", None, ()),
     ]
+    # the helper reads a file that is not there: a gap naming the exact expression, not an
+    # unreadable setup.py
+    assert got.errors == []
+    assert got.gaps == [DYNAMIC_GAP]
 
 
 def test_setup_py_never_runs_the_file(tmp_path: Path) -> None:
@@ -136,17 +142,13 @@ def test_setup_py_kwargs_and_strings() -> None:
         "setuptools.setup(name='t', **KW)\n"
     )
     got = parse_setup_py_text(text, "setup.py")
+    # dict(...) of literals is evaluated too
     assert rows(got) == [
         ("alpha", 4, ">=1", None, "required", None, None, ()),
         ("beta", 6, "", None, "required", None, None, ()),
+        ("x", 2, "", None, "required", None, None, ()),
     ]
-    assert got.errors == [
-        ScanError(
-            Location("setup.py", 9),
-            "setup() receives **kwargs computed at run time; "
-            "dependencies passed through them are not inventoried",
-        ),
-    ]
+    assert got.errors == [] and got.gaps == []
 
 
 def test_setup_py_python2_is_an_error() -> None:
@@ -168,12 +170,8 @@ def test_setup_py_deeply_nested_is_an_error() -> None:
     ]
     chain = " + ".join(["A"] * 200)
     got = parse_setup_py_text(f"A = ['x']\nsetup(install_requires={chain})\n", "setup.py")
-    assert got.dependencies == []
-    assert got.errors == [
-        ScanError(
-            Location("setup.py", 2), "install_requires is computed at run time; not inventoried"
-        )
-    ]
+    assert rows(got) == [("x", 1, "", None, "required", None, None, ())]  # once, not 200 times
+    assert got.errors == []
 
 
 def test_setup_cfg_duplicate_option_is_an_error() -> None:
@@ -248,13 +246,176 @@ def test_scan_takes_the_project_from_setup_cfg_before_setup_py() -> None:
         ("BSD-3-Clause",),
         "Image classification helpers",
     )
-    assert inventory.errors == [
-        ScanError(
-            Location("dynamic/setup.py", 18),
-            "install_requires is computed at run time; not inventoried",
+    assert inventory.errors == []
+    assert inventory.gaps == [DYNAMIC_GAP]
+
+
+# ----------------------------------------------------------------------------- static evaluation
+# Each setup.py below is a minimal reproduction, written for these tests, of an idiom seen in
+# the setup.py files of large model libraries.
+
+
+def test_setup_py_extras_built_by_assignment_and_concatenation() -> None:
+    text = (
+        "from setuptools import setup\n"
+        "extras = {}\n"
+        'extras["quality"] = ["ruff==0.4.1", "isort>=5"]\n'
+        'extras["test"] = ["pytest"]\n'
+        'extras["dev"] = extras["quality"] + extras["test"]\n'
+        'extras["all"] = sorted(set(extras["dev"]))\n'
+        'setup(name="lib", extras_require=extras)\n'
+    )
+    got = parse_setup_py_text(text, "setup.py")
+    assert [(d.name, d.group, d.location.line) for d in got.dependencies] == [
+        ("ruff", "quality", 3),
+        ("isort", "quality", 3),
+        ("pytest", "test", 4),
+        ("ruff", "dev", 3),
+        ("isort", "dev", 3),
+        ("pytest", "dev", 4),
+        ("isort", "all", 3),
+        ("pytest", "all", 4),
+        ("ruff", "all", 3),
+    ]
+    assert got.errors == [] and got.gaps == []
+
+
+def test_setup_py_deps_list_over_a_literal_table() -> None:
+    text = (
+        "import re\n"
+        "from setuptools import setup\n"
+        "_deps = ['numpy>=1.17', 'torch>=2.0', 'requests', 'Pillow']\n"
+        'deps = {b: a for a, b in (re.findall(r"^(([^!=<>~]+)(?:[!=<>~].*)?$)", x)[0] for x in _deps)}\n'
+        "def deps_list(*pkgs):\n"
+        "    return [deps[pkg] for pkg in pkgs]\n"
+        "install_requires = [deps['numpy'], deps['requests']]\n"
+        "setup(\n"
+        "    name='lib',\n"
+        "    install_requires=list(install_requires),\n"
+        "    extras_require={'torch': deps_list('torch', 'Pillow')},\n"
+        ")\n"
+    )
+    got = parse_setup_py_text(text, "setup.py")
+    assert [(d.name, d.specifier, d.scope, d.group, d.location.line) for d in got.dependencies] == [
+        ("numpy", ">=1.17", "required", None, 3),
+        ("requests", "", "required", None, 3),
+        ("torch", ">=2.0", "optional", "torch", 3),
+        ("Pillow", "", "optional", "torch", 3),
+    ]
+    assert got.errors == [] and got.gaps == []
+
+
+def test_setup_py_kwargs_from_a_literal_dict() -> None:
+    text = (
+        "import setuptools\n"
+        "args = {'name': 'lib', 'install_requires': ['a>=1']}\n"
+        "args['extras_require'] = {'x': ['b']}\n"
+        "if __name__ == '__main__':\n"
+        "    setuptools.setup(**args)\n"
+    )
+    got = parse_setup_py_text(text, "setup.py")
+    assert [(d.name, d.group) for d in got.dependencies] == [("a", None), ("b", "x")]
+    assert got.project is not None and got.project.name == "lib"
+    assert got.errors == [] and got.gaps == []
+
+
+def test_setup_py_reads_a_requirements_file_next_to_it(tmp_path: Path) -> None:
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "base.txt").write_text(
+        "# core\nnumpy>=1.24\n\n-r extra.txt\ntqdm\n"
+    )
+    (tmp_path / "requirements-dev.txt").write_text("pytest\n")
+    text = (
+        "import os\n"
+        "from pathlib import Path\n"
+        "from setuptools import setup\n"
+        "here = os.path.abspath(os.path.dirname(__file__))\n"
+        "def fetch(path):\n"
+        "    with open(os.path.join(here, path), 'r') as fd:\n"
+        "        return [r.strip() for r in fd.readlines()]\n"
+        "dev = (Path(__file__).parent / 'requirements-dev.txt').read_text().splitlines()\n"
+        "setup(name='lib', install_requires=fetch('requirements/base.txt'),\n"
+        "      extras_require={'dev': dev, 'all': open('requirements-dev.txt').read().splitlines()})\n"
+    )
+    got = parse_setup_py_text(text, "setup.py", base_dir=tmp_path)
+    assert [(d.name, d.group, d.location.line) for d in got.dependencies] == [
+        ("numpy", None, 9),
+        ("tqdm", None, 9),
+        ("pytest", "dev", 10),
+        ("pytest", "all", 10),
+    ]
+    assert got.errors == [] and got.gaps == []
+
+
+def test_setup_py_reads_nothing_outside_its_folder(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (tmp_path / "secret.txt").write_text("leaked\n")
+    (project / "link.txt").symlink_to(tmp_path / "secret.txt")
+    text = (
+        "from setuptools import setup\n"
+        "setup(name='x', install_requires=open('../secret.txt').read().splitlines(),\n"
+        "      extras_require={'a': open('link.txt').readlines(), 'b': open('/etc/hostname').readlines()})\n"
+    )
+    got = parse_setup_py_text(text, "setup.py", base_dir=project)
+    assert got.dependencies == []
+    assert [g.location.line for g in got.gaps] == [2, 3, 3]
+    assert all("cannot be known without running setup.py" in g.reason for g in got.gaps)
+
+
+def test_setup_py_what_needs_running_is_a_gap_with_the_expression() -> None:
+    text = (
+        "import torch\n"
+        "from setuptools import setup\n"
+        "from helpers import load_args\n"
+        "reqs = ['numpy']\n"
+        "if torch.cuda.is_available():\n"
+        "    reqs.append('nvidia-ml-py')\n"
+        "setup(name='x', install_requires=reqs + [torch_dep()], extras_require=compute())\n"
+        "setup(**load_args())\n"
+    )
+    got = parse_setup_py_text(text, "setup.py")
+    assert [d.name for d in got.dependencies] == ["numpy"]
+    assert got.errors == []
+    assert [(g.location.line, g.reason) for g in got.gaps] == [
+        (
+            5,
+            "install_requires: `reqs` is changed under `if torch.cuda.is_available()`, which "
+            "cannot be decided without running setup.py; what is built outside it is inventoried",
         ),
-        ScanError(
-            Location("dynamic/setup.py", 19),
-            "extras_require is computed at run time; not inventoried",
+        (
+            7,
+            "install_requires: `torch_dep()` cannot be known without running setup.py "
+            "(a call aibom does not evaluate); the rest is inventoried",
+        ),
+        (
+            7,
+            "extras_require: `compute()` cannot be known without running setup.py "
+            "(a call aibom does not evaluate); no extras are inventoried",
+        ),
+        (
+            8,
+            "setup(**...): the keyword arguments come from `load_args()` (a call aibom does "
+            "not evaluate); dependencies passed through them are not inventoried",
         ),
     ]
+
+
+def test_setup_py_evaluation_is_bounded() -> None:
+    text = (
+        "import re\n"
+        "from setuptools import setup\n"
+        "def forever(n):\n"
+        "    return forever(n + 1)\n"
+        "def spin():\n"
+        "    for i in range(10**9):\n"
+        "        pass\n"
+        "X = forever(0)\n"
+        "Y = re.findall(r'(a+)+$', 'a' * 50 + 'b')\n"  # catastrophic backtracking: not run
+        "Z = ['a'] * 10**9\n"
+        "setup(name='x', install_requires=['ok', X, Y, Z])\n"
+    )
+    got = parse_setup_py_text(text, "setup.py")
+    assert [d.name for d in got.dependencies] == ["ok"]
+    assert len(got.gaps) == 3
+    assert got.errors == []
