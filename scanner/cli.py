@@ -269,14 +269,26 @@ def verify(
     type=click.Path(path_type=Path),
     help="OLD and NEW are git revisions of this repository: scan both and diff.",
 )
-@click.option("--debug", is_flag=True)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="Config file for safe-globals (default: .aibom.toml or [tool.aibom] in ./pyproject.toml).",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def diff(
-    old: str, new: str, diff_format: str, fail_on: str, repo: Path | None, debug: bool
+    old: str,
+    new: str,
+    diff_format: str,
+    fail_on: str,
+    repo: Path | None,
+    config_file: Path | None,
+    debug: bool,
 ) -> None:
     """What changed in the supply chain between two AIBOMs (or two git revisions)."""
     from .commands import diff as diff_command
 
-    _run(lambda: diff_command.run(old, new, diff_format, fail_on, repo), debug)
+    _run(lambda: diff_command.run(old, new, diff_format, fail_on, repo, config_file), debug)
 
 
 @main.command()

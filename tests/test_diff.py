@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -347,3 +348,30 @@ def test_another_producers_aiboms_and_mixed_producers() -> None:
         kind in {"removed", "hash-changed"} and subject in {"numpy", "requests"}
         for kind, subject in mixed
     )
+
+
+def test_diff_judges_pickle_globals_with_the_users_safe_globals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a global the user allowed in [tool.aibom] safe-globals: the scan accepts it, so diff
+    # must not call it a new unknown import (it used to judge with a default Config())
+    from click.testing import CliRunner
+
+    from aibom.cli import main
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    shutil.copy(HERE.parent / "models" / "malicious" / "third_party.pkl", new / "head.pkl")
+    runner = CliRunner()
+    for folder in (old, new):
+        out = runner.invoke(main, ["scan", str(folder), "-q", "-o", f"{folder}.cdx.json"])
+        assert out.exit_code in (0, 1), out.output
+    monkeypatch.chdir(tmp_path)
+    plain = runner.invoke(main, ["diff", "old.cdx.json", "new.cdx.json", "--format", "json"])
+    assert "new-unknown-import" in plain.output
+    (tmp_path / ".aibom.toml").write_text('safe-globals = ["mylib.models.Head"]\n', "utf-8")
+    allowed = runner.invoke(main, ["diff", "old.cdx.json", "new.cdx.json", "--format", "json"])
+    assert allowed.exit_code == 0, allowed.output
+    assert "new-unknown-import" not in allowed.output
+    assert "new-pickle-file" in allowed.output

@@ -200,7 +200,7 @@ def signature_inventory(root: Path, config: Config) -> Inventory:
     from ..walk import walk
 
     walked = walk((root,), config.exclude)
-    inventory = Inventory(root=root.as_posix())
+    inventory = Inventory(roots=(root.as_posix(),))
     inventory.errors.extend(walked.errors)
     collected = Collected()
     for ref in walked.files:

@@ -26,15 +26,28 @@ def parse_fail_on(text: str) -> list[str]:
     return kinds
 
 
-def run(old: str, new: str, fmt: str, fail_on: str, repo: Path | None) -> int:
+def run(
+    old: str,
+    new: str,
+    fmt: str,
+    fail_on: str,
+    repo: Path | None,
+    config_file: Path | None = None,
+) -> int:
+    """`aibom diff`: pickle globals are judged with the user's configuration (`safe-globals`
+    in the current folder's .aibom.toml / pyproject.toml, or `--config`), as `scan` does."""
+    from ..config import load_config
+    from ..diff.compare import default_judge
+
     kinds = parse_fail_on(fail_on)
+    judge = default_judge(load_config(Path("."), config_file))
     if repo is not None:
         before = scan_revision(repo, old)
         after = scan_revision(repo, new)
     else:
         before = load_bom(Path(old))
         after = load_bom(Path(new))
-    changes = diff(before, after)
+    changes = diff(before, after, judge)
     failed = changes.matching(kinds) if kinds else []
     sys.stdout.write(render(changes, fmt, failed))
     return EXIT_FINDINGS if failed else EXIT_OK

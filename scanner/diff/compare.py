@@ -14,12 +14,15 @@ import posixpath
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
 
 from ..bom.read import BomComponent, BomFinding, LoadedBom
 from ..model import is_pickle_based
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 # kind -> what it means. The order is the order of reports: tampering signs first.
 CHANGE_KINDS: dict[str, str] = {
@@ -567,13 +570,14 @@ def _short(digest: str) -> str:
     return digest[:12] + "…" if len(digest) > 12 else digest
 
 
-def default_judge() -> GlobalJudge:
-    """Classify a pickle global with the same rule data the scan uses."""
+def default_judge(config: Config | None = None) -> GlobalJudge:
+    """Classify a pickle global with the same rule data and the same user settings
+    (`safe-globals`) the scan uses."""
     from ..checks.pickle_policy import classify
     from ..config import Config
     from ..model import PickleImport
 
-    config = Config()
+    config = config or Config()
 
     def judge(qualname: str) -> str:
         module, _, name = qualname.rpartition(".")
