@@ -110,6 +110,12 @@ def main() -> None:
 )
 @click.option("--exclude", multiple=True, help="Glob of paths to leave out (repeatable).")
 @click.option(
+    "--tracked-only",
+    is_flag=True,
+    help="Only files git tracks or has staged (git ls-files): untracked and ignored files "
+    "are left out.",
+)
+@click.option(
     "--config",
     "config_file",
     type=click.Path(path_type=Path),

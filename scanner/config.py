@@ -26,6 +26,7 @@ class Config:
     extra_files: tuple[Path, ...] = ()  # requirements files named on the command line
     exclude: tuple[str, ...] = ()  # glob patterns, relative to the root
     follow_symlinks: bool = True  # inside the root only; never out of it
+    tracked_only: bool = False  # only files git tracks or has staged (--tracked-only)
     # policy
     fail_on: Severity = Severity.HIGH
     strict: bool = False
@@ -262,6 +263,7 @@ class ScanRequest:
     quiet: bool = False
     trust_keys: tuple[Path, ...] = ()  # --trust-key PEM (repeatable)
     trust_identities: tuple[str, ...] = ()  # --trust-identity IDENTITY@ISSUER
+    tracked_only: bool = False
 
 
 def build_config(request: ScanRequest) -> Config:
@@ -292,6 +294,8 @@ def build_config(request: ScanRequest) -> Config:
     config = load_config(request.paths[0], request.config_file, **cli)
     if request.exclude:
         config = config.replace(exclude=config.exclude + tuple(request.exclude))
+    if request.tracked_only:
+        config = config.replace(tracked_only=True)
     if os.environ.get("SOURCE_DATE_EPOCH") and not config.reproducible:
         config = config.replace(reproducible=True)
     return config

@@ -54,7 +54,7 @@ def scan(config: Config, progress: Callable[[FileRef], None] | None = None) -> S
 def collect(config: Config, progress: Callable[[FileRef], None] | None = None) -> Inventory:
     """Walk every root and run each file's collector; bad input becomes scan errors."""
     inventory = Inventory(roots=tuple(r.as_posix() for r in config.roots))
-    walked = walk(config.roots, config.exclude)
+    walked = walk(config.roots, config.exclude, tracked_only=config.tracked_only)
     inventory.errors.extend(walked.errors)
     files = list(walked.files)
     named: set[str] = set()

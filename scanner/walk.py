@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .git_files import TrackedFiles, tracked_files
 from .model import FileRef, Location, ScanError
 
 SKIP_DIRS = frozenset(
@@ -61,8 +62,11 @@ def is_excluded(rel: str, patterns: tuple[str, ...]) -> bool:
     return False
 
 
-def walk(roots: tuple[Path, ...], exclude: tuple[str, ...] = ()) -> WalkResult:
-    """All regular files under `roots` (a root may also be a single file), sorted."""
+def walk(
+    roots: tuple[Path, ...], exclude: tuple[str, ...] = (), *, tracked_only: bool = False
+) -> WalkResult:
+    """All regular files under `roots` (a root may also be a single file), sorted. With
+    `tracked_only`, only the files git tracks or has staged (`aibom.git_files`)."""
     result = WalkResult()
     multiple = len(roots) > 1
     for root in roots:
@@ -75,7 +79,8 @@ def walk(roots: tuple[Path, ...], exclude: tuple[str, ...] = ()) -> WalkResult:
             _add_file(root, rel, result)
             continue
         real_root = root.resolve()
-        for ref in _walk_dir(root, real_root, prefix, exclude, result):
+        tracked = tracked_files(root) if tracked_only else None
+        for ref in _walk_dir(root, real_root, prefix, exclude, result, tracked):
             result.files.append(ref)
     result.files.sort(key=lambda f: f.rel)
     return result
@@ -92,7 +97,12 @@ def _add_file(path: Path, rel: str, result: WalkResult) -> None:
 
 
 def _walk_dir(
-    root: Path, real_root: Path, prefix: str, exclude: tuple[str, ...], result: WalkResult
+    root: Path,
+    real_root: Path,
+    prefix: str,
+    exclude: tuple[str, ...],
+    result: WalkResult,
+    tracked: TrackedFiles | None = None,
 ) -> Iterator[FileRef]:
     seen_dirs: set[tuple[int, int]] = set()
     stack: list[tuple[Path, str]] = [(root, "")]
@@ -130,6 +140,8 @@ def _walk_dir(
             shown = prefix + rel
             if is_excluded(rel, exclude):
                 continue
+            if tracked is not None and not (tracked.wants_file(rel) or tracked.wants_folder(rel)):
+                continue  # untracked or ignored by git
             path = Path(entry.path)
             try:
                 is_link = entry.is_symlink()

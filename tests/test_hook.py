@@ -92,7 +92,7 @@ def test_unreadable_requirements_file_is_a_finding_not_a_pass(
     ]
 
 
-PIN_GROUPS = {"pins", "scan"}
+PIN_GROUPS = {"pins", "scan", "typosquat"}
 
 
 @pytest.mark.parametrize(
@@ -195,13 +195,14 @@ def test_hook_equals_full_scan_on_a_project_with_includes(
 
 
 def test_dependency_path_check_modules_own_exactly_the_pins_and_scan_rules() -> None:
-    from aibom.checks import pins, scan_errors
+    from aibom.checks import pins, scan_errors, typosquat
     from aibom.checks.integrity import RULE_IDS as INTEGRITY_RULE_IDS
     from aibom.commands.check import DEPENDENCY_GROUPS
     from aibom.rules import load_groups
 
     # the pins group also holds the rules `aibom verify` reports (never a `check` finding)
-    owned = set().union(*(c.rule_ids for c in (*scan_errors.CHECKS, *pins.CHECKS)))
+    modules = (*scan_errors.CHECKS, *pins.CHECKS, *typosquat.CHECKS)
+    owned = set().union(*(c.rule_ids for c in modules))
     assert owned | INTEGRITY_RULE_IDS == set(load_groups(DEPENDENCY_GROUPS))
     assert owned | INTEGRITY_RULE_IDS == {
         r.id for r in all_rules().values() if r.group in DEPENDENCY_GROUPS
@@ -223,3 +224,76 @@ def test_a_passing_check_reads_no_rule_file(tmp_path: Path) -> None:
         [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=False
     )
     assert done.stdout.strip() == "EXIT 0 LOADED []", done.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        (
+            "requirements.txt",
+            "reqeusts==2.31.0\n",
+            'requirements.txt:1: AIB301 "reqeusts" looks like a typo of "requests"',
+        ),
+        (
+            "pyproject.toml",
+            '[project]\nname = "app"\nversion = "1"\ndependencies = ["reqeusts==2.31.0"]\n',
+            'pyproject.toml:4: AIB301 "reqeusts" looks like a typo of "requests"',
+        ),
+    ],
+)
+def test_check_reports_typosquats_offline(
+    name: str, text: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: `aibom check` ran the pins rules only, so the hook let a typosquat through."""
+    (tmp_path / name).write_text(text, "utf-8")
+    monkeypatch.chdir(tmp_path)
+    findings, _ = check_files([Path(name)], Config())
+    lines = [format_line(f) for f in findings]
+    assert any(line.startswith(expected) for line in lines), lines
+
+
+def test_check_reports_known_malicious_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aibom.checks.typosquat_index import default_index
+
+    bad = sorted(default_index().malicious)[0]
+    (tmp_path / "requirements.txt").write_text(f"{bad}==1.0\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    findings, _ = check_files([Path("requirements.txt")], Config())
+    assert "AIB302" in {f.rule_id for f in findings}
+
+
+def test_popular_names_are_answered_without_building_the_lookup_tables() -> None:
+    from aibom.checks.typosquat_index import TyposquatIndex
+
+    index = TyposquatIndex({"requests": 6, "numpy": 2})
+    assert index.check("requests") is None and index.check("numpy") is None
+    assert not index._built  # the fast path of a pinned, popular requirements file
+    match = index.check("reqeusts")
+    assert index._built and match is not None and match.target == "requests"
+
+
+def test_models_flag_finds_models_whatever_their_name_and_skips_dependency_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: the hook's extension filter let `model.dill`, a pickle in `model.zip` and an
+    extensionless `weights` through; `check --models` itself must catch each by content."""
+    import zipfile
+
+    evil = (MALICIOUS / "builtin2_eval.pkl").read_bytes()
+    (tmp_path / "model.dill").write_bytes(evil)
+    (tmp_path / "weights").write_bytes(evil)
+    with zipfile.ZipFile(tmp_path / "model.zip", "w") as zf:
+        zf.writestr("archive/data.pkl", evil)
+    (tmp_path / "notes.md").write_text("# notes\n", "utf-8")
+    (tmp_path / "requirements.txt").write_text("six>=1\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    names = ["model.dill", "model.zip", "notes.md", "requirements.txt", "weights"]
+    findings, _ = check_files([Path(n) for n in names], Config(), models=True)
+    assert {f.location.path for f in findings if f.rule_id == "AIB201"} == {
+        "model.dill",
+        "model.zip",
+        "weights",
+    }
+    assert "requirements.txt" not in {f.location.path for f in findings}  # aibom-pins' job

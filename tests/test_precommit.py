@@ -173,3 +173,182 @@ def test_models_hook_blocks_a_malicious_pickle_and_passes_safetensors(
         "model.pkl: AIB201 unpickling imports builtins.eval (called) — this file runs code "
         "when loaded"
     ) in blocked.stdout
+
+
+EVIL = (REPO / "fixtures" / "models" / "malicious" / "builtin2_eval.pkl").read_bytes()
+CLEAN = (REPO / "fixtures" / "models" / "formats" / "tiny.safetensors").read_bytes()
+
+
+def _zip_with(member: str, data: bytes) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr(member, data)
+    return buffer.getvalue()
+
+
+# (case from the UX study, path, content, rule expected to block it or None when it must
+# pass). Cases 2, 3, 8, 9 and 10 passed unchecked before the model hook selected files by
+# content and `check` ran the typosquat rules. Each case has its own path so that one blocked
+# commit shows, file by file, what the hooks caught.
+COMMIT_CASES: list[tuple[str, str, bytes, str | None]] = [
+    ("1 unpinned", "requirements.txt", b"requests>=2.31\n", "AIB101"),
+    ("2 typosquat", "requirements-typo.txt", b"reqeusts==2.31.0\n", "AIB301"),
+    (
+        "3 typosquat in pyproject",
+        "typo/pyproject.toml",
+        b'[project]\nname = "app"\nversion = "1"\ndependencies = ["reqeusts==2.31.0"]\n',
+        "AIB301",
+    ),
+    ("4 mixed hash mode", "requirements-hash.txt", (SIX + "idna==3.10\n").encode(), "AIB111"),
+    ("5 model.bin", "model.bin", EVIL, "AIB201"),
+    ("6 models/head.pkl", "models/head.pkl", EVIL, "AIB201"),
+    ("7 renamed .safetensors", "evil.safetensors", EVIL, "AIB201"),
+    ("8 model.dill", "model.dill", EVIL, "AIB201"),
+    ("9 pickle in a zip", "model.zip", _zip_with("archive/data.pkl", EVIL), "AIB201"),
+    ("10 no extension", "weights", EVIL, "AIB201"),
+    ("11 clean safetensors", "tiny.safetensors", CLEAN, None),
+    ("12 pip-tools input", "requirements.in", b"requests>=2.31\n", None),
+    (
+        "13 pyproject range",
+        "pyproject.toml",
+        b'[project]\nname = "app"\nversion = "1"\ndependencies = ["six>=1.16"]\n',
+        None,
+    ),
+    (
+        "14 extra index",
+        "requirements-dev.txt",
+        b"--extra-index-url https://example.org/simple\n",
+        "AIB144",
+    ),
+    (
+        "15 VCS branch",
+        "requirements-vcs.txt",
+        b"foo @ git+https://example.org/foo.git@main\n",
+        "AIB132",
+    ),
+    ("16 torch.load in code", "load.py", b"import torch\nm = torch.load('x.pt')\n", None),
+]
+
+
+def test_every_case_of_the_study_through_real_pre_commit(
+    repo: tuple[Path, dict[str, str]],
+) -> None:
+    work, env = repo
+
+    def stage(cases: list[tuple[str, str, bytes, str | None]]) -> list[str]:
+        for _case, name, data, _rule in cases:
+            (work / name).parent.mkdir(parents=True, exist_ok=True)
+            (work / name).write_bytes(data)
+        names = [name for _, name, _, _ in cases]
+        _git(work, env, "add", *names)
+        return names
+
+    bad = [c for c in COMMIT_CASES if c[3] is not None]
+    names = stage(bad)
+    blocked = _git(work, env, "commit", "-m", "bad")
+    assert blocked.returncode == 1
+    lines = blocked.stdout.splitlines()
+    caught = {
+        case: rule
+        if any(line.startswith((f"{name}:", f"{name} (")) and f" {rule} " in line for line in lines)
+        else None
+        for case, name, _, rule in bad
+    }
+    assert caught == {case: rule for case, _, _, rule in bad}, blocked.stdout
+    _git(work, env, "rm", "-q", "--cached", *names)
+    for name in names:
+        (work / name).unlink()
+
+    stage([c for c in COMMIT_CASES if c[3] is None])
+    passed = _git(work, env, "commit", "-m", "good")
+    assert passed.returncode == 0, passed.stdout
+
+
+@pytest.fixture
+def push_repo(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A repository with only the repo-wide `aibom-scan` hook, installed for every stage it
+    declares, and a bare remote to push to."""
+    work = tmp_path / "project"
+    work.mkdir()
+    env = {
+        **os.environ,
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-cache"),
+        "GIT_AUTHOR_NAME": "Test",
+        "GIT_AUTHOR_EMAIL": "test@example.com",
+        "GIT_COMMITTER_NAME": "Test",
+        "GIT_COMMITTER_EMAIL": "test@example.com",
+        "HOME": str(tmp_path),
+    }
+    env.pop("GIT_DIR", None)
+    env.pop("GIT_INDEX_FILE", None)
+    assert _git(tmp_path, env, "init", "-q", "--bare", "remote.git").returncode == 0
+    assert _git(work, env, "init", "-q", "-b", "main").returncode == 0
+    _git(work, env, "remote", "add", "origin", str(tmp_path / "remote.git"))
+    config = {"repos": [{"repo": "local", "hooks": [_hook("aibom-scan")]}]}
+    (work / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config), "utf-8")
+    for hook_type in ("pre-commit", "pre-push"):
+        done = subprocess.run(
+            ["pre-commit", "install", "-t", hook_type],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    (work / "app.py").write_text("print('hello')\n", "utf-8")
+    _git(work, env, "add", ".")
+    assert _git(work, env, "commit", "-q", "-m", "start").returncode == 0
+    return work, env
+
+
+def test_scan_hook_runs_before_push_not_on_every_commit(
+    push_repo: tuple[Path, dict[str, str]],
+) -> None:
+    work, env = push_repo
+    (work / "requirements.txt").write_text("reqeusts==2.31.0\n", "utf-8")
+    _git(work, env, "add", "requirements.txt")
+    committed = _git(work, env, "commit", "-m", "typo")
+    assert committed.returncode == 0, committed.stdout  # the repo-wide hook is pre-push only
+    assert "aibom full scan" not in committed.stdout
+    pushed = _git(work, env, "push", "-q", "origin", "main")
+    assert pushed.returncode != 0
+    assert "aibom full scan" in pushed.stdout and "Failed" in pushed.stdout
+
+
+def test_scan_hook_ignores_untracked_and_gitignored_files(
+    push_repo: tuple[Path, dict[str, str]],
+) -> None:
+    """Before: an untracked `stray.pkl` or a gitignored `checkpoints/last.pt` blocked the
+    hook (cases 17 and 18); a tracked one still does."""
+    work, env = push_repo
+    (work / ".gitignore").write_text("checkpoints/\n", "utf-8")
+    _git(work, env, "add", ".gitignore")
+    assert _git(work, env, "commit", "-q", "-m", "ignore").returncode == 0
+    (work / "checkpoints").mkdir()
+    (work / "checkpoints" / "last.pt").write_bytes(EVIL)
+    (work / "stray.pkl").write_bytes(EVIL)
+    pushed = _git(work, env, "push", "-q", "origin", "main")
+    assert pushed.returncode == 0, pushed.stdout
+    assert "aibom full scan" in pushed.stdout and "Passed" in pushed.stdout
+    _git(work, env, "add", "stray.pkl")
+    assert _git(work, env, "commit", "-q", "-m", "track it").returncode == 0
+    blocked = _git(work, env, "push", "-q", "origin", "main")
+    assert blocked.returncode != 0 and "Failed" in blocked.stdout
+
+
+def test_tracked_only_scan_outside_git_is_a_clear_error(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "aibom"), "scan", "--tracked-only", "-q", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path.parent)},
+    )
+    assert done.returncode == 2
+    assert "error: not inside a git repository" in done.stderr

@@ -33,13 +33,13 @@ The figures behind these limits are in docs/typosquats.md and tests/test_typosqu
 from __future__ import annotations
 
 import re
+import threading
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-
-from ..rules import read_data_file
+from importlib import resources
 
 _SEP = re.compile(r"[-_.]+")
 
@@ -188,25 +188,36 @@ class TyposquatIndex:
         self.popular: dict[str, int] = dict(popular)
         self.malicious: dict[str, _Known] = dict(malicious or {})
         self.placeholders: dict[str, tuple[str, str]] = dict(placeholders or {})
-        # Edit distance 1, by the pigeonhole principle: one edit or one adjacent swap leaves
-        # either the first or the last `(len - 1) // 2` letters of a name intact, so each name
-        # is filed under its length and those two ends (two entries a name, cheap to build).
-        self._halves: dict[tuple[int, str, str], list[str]] = {}
+        self._built = False
+        self._lock = threading.Lock()
+        self._by_length: dict[int, list[str]] = {}
+        # Per name length: edit distance 1, by the pigeonhole principle (one edit or one
+        # adjacent swap leaves either the first or the last `(len - 1) // 2` letters of a name
+        # intact, so each name is filed under those two ends), and the look-alike skeletons.
+        self._per_length: dict[
+            int, tuple[dict[tuple[str, str], list[str]], dict[str, list[str]]]
+        ] = {}
         # Edit distance 2 (long, very popular targets only), filed under their first two letters.
         self._long: dict[str, list[str]] = {}
-        self._glyph: dict[str, list[str]] = {}  # look-alike skeleton -> names
         self._squashed: dict[str, list[str]] = {}  # name without separators -> names
         self._ordered: dict[str, list[str]] = {}  # words sorted -> names
         self._core: dict[str, list[str]] = {}  # words without python/py -> names
-        halves, glyph = self._halves, self._glyph
+
+    def _build(self) -> None:
+        """The look-up tables, built on the first name that needs them: a known, placeholder
+        or popular name (most of any requirements file) is answered without them, which keeps
+        `aibom check` (the pre-commit hook) fast."""
+        with self._lock:
+            if not self._built:
+                self._fill()
+                self._built = True
+
+    def _fill(self) -> None:
         d2_rank = TARGET_RANK_LIMITS["distance2"]
+        by_length = self._by_length
         for name, rank in self.popular.items():
             size = len(name)
-            half = (size - 1) // 2
-            halves.setdefault((size, "<", name[:half]), []).append(name)
-            halves.setdefault((size, ">", name[size - half :]), []).append(name)
-            skeleton = name.translate(_GLYPH_TABLE)
-            glyph.setdefault(skeleton, []).append(name)
+            by_length.setdefault(size, []).append(name)
             if rank <= d2_rank and size >= DISTANCE2_MIN_LENGTH:
                 self._long.setdefault(name[:2], []).append(name)
             if "-" in name:
@@ -216,6 +227,23 @@ class TyposquatIndex:
                 core = [w for w in words if w not in _LANG_WORDS]
                 if core and len(core) < len(words):
                     self._core.setdefault("-".join(core), []).append(name)
+
+    def _tables_of_length(
+        self, size: int
+    ) -> tuple[dict[tuple[str, str], list[str]], dict[str, list[str]]]:
+        """The ends index and the look-alike skeletons of the popular names of one length,
+        built when a candidate first needs that length (a hook run checks a few names)."""
+        tables = self._per_length.get(size)
+        if tables is None:
+            halves: dict[tuple[str, str], list[str]] = {}
+            glyph: dict[str, list[str]] = {}
+            half = (size - 1) // 2
+            for name in self._by_length.get(size, ()):
+                halves.setdefault(("<", name[:half]), []).append(name)
+                halves.setdefault((">", name[size - half :]), []).append(name)
+                glyph.setdefault(name.translate(_GLYPH_TABLE), []).append(name)
+            tables = self._per_length.setdefault(size, (halves, glyph))
+        return tables
 
     # ------------------------------------------------------------------ public
 
@@ -245,6 +273,7 @@ class TyposquatIndex:
                 )
                 reason = f"non-ASCII look-alike characters ({odd})"
                 return Match(cand, "homoglyph", folded, self.popular[folded], reason)
+        self._build()
         seen: set[str] = set()  # targets already compared
         best = self._best(cand, self._evidence(cand, seen))
         if best is None and len(cand) > DISTANCE2_MIN_LENGTH:
@@ -297,12 +326,12 @@ class TyposquatIndex:
         popular = self.popular
         # 1. edit distance 1 (and adjacent swaps), through the length-and-ends index
         size = len(cand)
-        halves = self._halves
         for tsize in (size - 1, size, size + 1):
             half = (tsize - 1) // 2
             if half <= 0:
                 continue
-            for key in ((tsize, "<", cand[:half]), (tsize, ">", cand[size - half :])):
+            halves = self._tables_of_length(tsize)[0]
+            for key in (("<", cand[:half]), (">", cand[size - half :])):
                 for target in halves.get(key, ()):
                     if target not in seen:
                         seen.add(target)
@@ -318,7 +347,8 @@ class TyposquatIndex:
             if one in cand:
                 skeletons.append(cand.replace(one, many))
         for variant in skeletons:
-            for target in self._glyph.get(variant.translate(_GLYPH_TABLE), ()):
+            glyph = self._tables_of_length(len(variant))[1]
+            for target in glyph.get(variant.translate(_GLYPH_TABLE), ()):
                 if target != cand:
                     yield target, "homoglyph", _glyph_reason(cand, target)
         # 3. separators and word order
@@ -529,11 +559,16 @@ def parse_known(text: str) -> tuple[dict[str, _Known], dict[str, tuple[str, str]
     return malicious, placeholders
 
 
+def _data(name: str) -> str:
+    # read directly (not through `aibom.rules`, which the hook's fast path does not import)
+    return resources.files("aibom.rule_data").joinpath(name).read_text("utf-8")
+
+
 @cache
 def default_index() -> TyposquatIndex:
     """The index over the shipped data, built once per process."""
-    popular = parse_popular(read_data_file("popular_packages.tsv").decode("utf-8"))
-    malicious, placeholders = parse_known(read_data_file("malicious_packages.toml").decode("utf-8"))
+    popular = parse_popular(_data("popular_packages.tsv"))
+    malicious, placeholders = parse_known(_data("malicious_packages.toml"))
     return TyposquatIndex(popular, malicious, placeholders)
 
 

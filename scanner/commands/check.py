@@ -2,10 +2,13 @@
 
 Each file is classified by name (`aibom.sources.classify`); a dependency file (requirements,
 constraints, `pyproject.toml`, lock files) goes through its collector and the pins-and-hashes
-checks (rule group `pins`) plus scan errors (`scan`); with `--models`, a model file is
-sniffed by content and goes through its analyzer and the model checks (every rule group
-but pins, index, vulns, typosquat, code and signatures: pickle, formats, scan...). Files of any other
-kind are ignored (pre-commit's `files:` pattern decides what is passed).
+checks (rule group `pins`), the offline typosquat and known-malicious name checks
+(`typosquat`, against the name lists shipped with aibom) and scan errors (`scan`). With
+`--models` (the model hook, to which pre-commit passes every committed file) only model files
+are checked: every file that is not source code or a dependency file is sniffed by content
+(so `model.dill`, a pickle inside `model.zip` and an extensionless `weights` are all found)
+and goes through its analyzer and the model checks (every rule group but pins, index, vulns,
+typosquat, code and signatures: pickle, formats, scan...); what is not a model is ignored.
 
 Output: one line per finding, `file:line: RULE-ID message` (`file: RULE-ID message` when the
 finding has no line), then nothing else on stdout. Exit codes:
@@ -50,7 +53,7 @@ DEPENDENCY_KINDS = frozenset(
         FileKind.CONDA,
     }
 )
-DEPENDENCY_GROUPS = frozenset({"pins", "scan"})
+DEPENDENCY_GROUPS = frozenset({"pins", "scan", "typosquat"})
 # the model hook runs every rule group except those about dependencies, code and services
 # "signatures": a signature covers a folder and is verified by `scan` and `verify`; the hook
 # sees single files and must not import the model-signing library.
@@ -114,7 +117,7 @@ def check_files(
         seen.add(real)
         ref = FileRef(path, _shown(path), path.stat().st_size)
         kind = sources.classify(ref.rel)
-        if kind in DEPENDENCY_KINDS:
+        if kind in DEPENDENCY_KINDS and not models:
             groups |= DEPENDENCY_GROUPS
             collector = sources.get_collector(kind)
             inventory.add(guarded(partial(collector, ref, config), ref.rel))
@@ -142,11 +145,12 @@ def run_group_checks(inventory: Inventory, config: Config, groups: set[str]) -> 
 
     checks: tuple[Check, ...]
     if groups <= DEPENDENCY_GROUPS:
-        from ..checks import pins, scan_errors
+        from ..checks import pins, scan_errors, typosquat
 
-        # these two modules own exactly the rules of the `scan` and `pins` groups that checks
-        # emit (a test asserts it), so the rule files need not be read to know which ids
-        checks = (*scan_errors.CHECKS, *pins.CHECKS)
+        # these modules own exactly the rules of the `scan`, `pins` and `typosquat` groups
+        # that checks emit (a test asserts it), so the rule files need not be read to know
+        # which ids are wanted
+        checks = (*scan_errors.CHECKS, *pins.CHECKS, *typosquat.CHECKS)
         wanted = set().union(*(c.rule_ids for c in checks))
     else:
         from ..checks import all_checks
