@@ -163,7 +163,7 @@ def tfrecord_frame_ok(head: bytes) -> bool:
     if len(head) < 12:
         return False
     (crc,) = struct.unpack_from("<I", head, 8)
-    return crc == masked_crc32c(head[:8])
+    return bool(crc == masked_crc32c(head[:8]))
 
 
 def tfrecord_facts(head: bytes) -> DataFacts:
@@ -306,7 +306,7 @@ def parquet_footer_length(tail: bytes, size: int) -> int | str:
         return "Parquet footer length out of range"
     if length > MAX_FOOTER:
         return f"Parquet footer larger than {MAX_FOOTER} bytes: not read"
-    return length
+    return int(length)
 
 
 def _read_file_metadata(reader: _Compact, facts: DataFacts) -> None:
@@ -456,7 +456,7 @@ def arrow_footer_length(tail: bytes, size: int) -> int | str:
         return "Arrow footer length out of range"
     if length > MAX_FOOTER:
         return f"Arrow footer larger than {MAX_FOOTER} bytes: not read"
-    return length
+    return int(length)
 
 
 def arrow_stream_facts(head: bytes) -> DataFacts:

@@ -160,9 +160,12 @@ class _Buffer:
         if not isinstance(span, tuple):
             raise OnnxError(f"{what} is not a string")
         start, end = span
+        text: str
         if end - start > MAX_STRING:
-            return self.data[start : start + MAX_STRING].decode("utf-8", "replace") + "…"
-        return self.data[start:end].decode("utf-8", "replace")
+            text = self.data[start : start + MAX_STRING].decode("utf-8", "replace") + "…"
+        else:
+            text = self.data[start:end].decode("utf-8", "replace")
+        return text
 
     def ints(self, wire: int, value: Any) -> list[int]:
         """A repeated int field, packed or not."""

@@ -94,7 +94,8 @@ def _hasher(algorithm: str) -> hashlib._Hash | object:
             import blake3
         except ImportError:
             raise LookupError("blake3 digests need the blake3 package") from None
-        return blake3.blake3()
+        hasher: object = blake3.blake3()
+        return hasher
     raise LookupError(f"unknown digest algorithm {algorithm!r}")
 
 
@@ -162,7 +163,10 @@ def locate_subject(
     home = posixpath.dirname(bundle_rel)
     base = posixpath.basename(bundle_rel)
     stem = base[: -len(".sig")] if base.endswith(".sig") else base.split(".", 1)[0]
-    join = lambda *p: posixpath.join(*[x for x in p if x])  # noqa: E731
+
+    def join(*parts: str) -> str:
+        return posixpath.join(*[x for x in parts if x])
+
     if bundle.single_file:
         for candidate in (join(home, stem), join(home, bundle.model_name)):
             if candidate in files:

@@ -287,7 +287,7 @@ def _sigstore_manifest(
     policy = sigstore_verify.policy.Identity(identity=identity.identity, issuer=identity.issuer)
     sigstore_bundle = Bundle.from_json(raw.decode("utf-8-sig"))
 
-    class _Offline(signing.Verifier):
+    class _Offline(signing.Verifier):  # type: ignore[misc]  # the library is untyped
         def _verify_signed_content(self, signature: Any) -> tuple[str, bytes]:
             result: tuple[str, bytes] = verifier.verify_dsse(bundle=signature, policy=policy)
             return result
