@@ -116,6 +116,15 @@ class ArtifactFormat(enum.StrEnum):
     UNKNOWN_MODEL = "unknown-model"
     LFS_POINTER = "lfs-pointer"
     MODEL_SIGNATURE = "model-signature"  # an OpenSSF model-signing Sigstore bundle
+    # data files (sniffed by magic, or by name for text formats)
+    CSV = "csv"
+    TSV = "tsv"
+    JSONL = "jsonl"
+    PARQUET = "parquet"
+    ARROW = "arrow"
+    ARROW_STREAM = "arrow-stream"
+    FEATHER_V1 = "feather-v1"
+    TFRECORD = "tfrecord"
     # recorded by analyzers
     PYTORCH_ZIP = "pytorch-zip"
     PYTORCH_LEGACY = "pytorch-legacy"
@@ -128,6 +137,10 @@ class ArtifactFormat(enum.StrEnum):
     ONNX_EXTERNAL_DATA = "onnx-external-data"
     MODEL_FOLDER = "model-folder"  # a signed folder that is not a Hugging Face model folder
     UNKNOWN = "unknown"
+    DATA_FOLDER = "data-folder"  # many small files summarised as one data set
+    HF_DATASET = "huggingface-dataset"  # a dataset repository snapshot in the hub cache
+    DVC_TRACKED = "dvc-tracked"  # a path DVC tracks that is not in the workspace
+    PIPELINE_FILE = "pipeline-file"  # a script, params or metrics file a pipeline stage names
 
     @property
     def is_pickle_based(self) -> bool:
@@ -298,10 +311,56 @@ class Artifact:
     licenses: list[str] = field(default_factory=list)
     bundle: ModelSignatureBundle | None = None  # a model-signature file, as parsed
     signatures: list[SignatureCheck] = field(default_factory=list)  # verdicts on this model
+    mime_type: str | None = None  # IANA media type of a data file
+    md5: str | None = None  # when computed for a DVC comparison (DVC records MD5s)
+    extra_hashes: list[Hash] = field(default_factory=list)  # recorded identities (DVC md5)
+    supplier: str | None = None  # publisher (hub organisation) when known
+    data_card: dict[str, Any] | None = None  # CycloneDX componentData JSON for data
+    ancestors: list[Lineage] = field(default_factory=list)  # base models it started from
+    trained_on: list[str] = field(default_factory=list)  # dataset names / paths (lineage)
+    urls: list[str] = field(default_factory=list)  # where it can be downloaded or read about
 
     @property
     def location(self) -> Location:
         return Location(self.path)
+
+
+@dataclass(frozen=True, order=True)
+class Lineage:
+    """A model this one was derived from: a hub id (`org/name`) or a local path, how the
+    scan knows (`card base_model`, `adapter_config.json`, `config.json _name_or_path`) and
+    the revision when one is pinned."""
+
+    name: str
+    source: str
+    revision: str | None = None
+    relation: str = "base-model"  # "base-model" or "adapter-base"
+
+
+@dataclass(frozen=True)
+class StagePath:
+    """A path a pipeline stage reads or writes, with the hash its lock file recorded."""
+
+    path: str
+    md5: str | None = None
+    is_dir: bool = False
+    role: str = "dep"  # "dep", "out", "metrics", "plots", "params"
+
+
+@dataclass
+class PipelineStage:
+    """One step of the pipeline that produced a model (a DVC stage, or a script that both
+    reads data and writes a model), recorded for CycloneDX `formulation`."""
+
+    name: str
+    source: str  # "dvc" or "script"
+    location: Location
+    commands: list[str] = field(default_factory=list)
+    inputs: list[StagePath] = field(default_factory=list)
+    outputs: list[StagePath] = field(default_factory=list)
+    params: list[tuple[str, str, str]] = field(default_factory=list)  # file, key, value
+    locked: bool = False  # a lock file recorded its last run
+    stale: list[str] = field(default_factory=list)  # paths whose content differs from the lock
 
 
 @dataclass(frozen=True)
@@ -399,8 +458,10 @@ class Collected:
     project: ProjectInfo | None = None
     suppressions: list[Suppression] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
+    pipelines: list[PipelineStage] = field(default_factory=list)
 
     def extend(self, other: Collected) -> None:
+        self.pipelines.extend(other.pipelines)
         self.dependencies.extend(other.dependencies)
         self.index_options.extend(other.index_options)
         self.artifacts.extend(other.artifacts)
@@ -442,6 +503,10 @@ class Component:
     model_card: dict[str, Any] | None = None
     description: str | None = None
     multi_properties: list[tuple[str, str]] = field(default_factory=list)  # repeatable ones
+    mime_type: str | None = None
+    supplier: str | None = None
+    data_card: dict[str, Any] | None = None  # CycloneDX componentData JSON
+    ancestors: list[str] = field(default_factory=list)  # bom-refs for pedigree.ancestors
 
 
 @dataclass
@@ -462,8 +527,10 @@ class Inventory:
     bytes_hashed: int = 0
     # extra facts from network look-ups or other enrichers, keyed by what they describe
     index_facts: dict[str, Any] = field(default_factory=dict)
+    pipelines: list[PipelineStage] = field(default_factory=list)
 
     def add(self, collected: Collected) -> None:
+        self.pipelines.extend(collected.pipelines)
         self.dependencies.extend(collected.dependencies)
         self.index_options.extend(collected.index_options)
         self.artifacts.extend(collected.artifacts)

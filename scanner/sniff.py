@@ -11,6 +11,7 @@ import re
 import struct
 from pathlib import Path, PurePosixPath
 
+from .analyzers.data_formats import sniff_data
 from .model import ArtifactFormat
 
 F = ArtifactFormat
@@ -123,14 +124,21 @@ def sniff(path: Path, head: bytes | None = None, size: int | None = None) -> Art
     """The artifact format of `path`, or None when it is not a model or data artifact.
 
     Formats: pickle, zip, tar, gzip, bzip2, xz, lzma, zstd, lz4, safetensors, gguf, hdf5,
-    numpy, onnx, and "unknown-model" for a weight-like name whose content matches nothing.
+    numpy, onnx, and "unknown-model" for a weight-like name whose content matches nothing;
+    data files: parquet, arrow, arrow-stream, feather-v1, tfrecord (by content), csv, tsv,
+    jsonl (by name, text content). Archive members are sniffed for models only.
     """
     if head is None:
         with path.open("rb") as fh:
             head = fh.read(HEAD_SIZE)
     if size is None:
         size = path.stat().st_size
-    return sniff_bytes(head, path.name, size)
+    fmt = sniff_bytes(head, path.name, size)
+    if fmt is None:
+        data = sniff_data(head, path.name, size)
+        if data is not None:
+            return ArtifactFormat(data)
+    return fmt
 
 
 def sniff_bytes(head: bytes, name: str, size: int) -> ArtifactFormat | None:

@@ -44,6 +44,15 @@ class WalkResult:
     errors: list[ScanError] = field(default_factory=list)
 
 
+# content-addressed copies a tool keeps inside a project (DVC's cache and scratch space):
+# the project's own files, not these copies, are what the AIBOM lists
+TOOL_STORES = frozenset({(".dvc", "cache"), (".dvc", "tmp")})
+
+
+def _is_tool_store(path: Path) -> bool:
+    return (path.parent.name, path.name) in TOOL_STORES
+
+
 def is_virtualenv(path: Path) -> bool:
     return (path / "pyvenv.cfg").is_file() or (path / "conda-meta").is_dir()
 
@@ -155,7 +164,7 @@ def _walk_dir(
                 result.errors.append(ScanError(Location(shown), f"cannot read: {exc}"))
                 continue
             if is_dir:
-                if entry.name in SKIP_DIRS or is_virtualenv(path):
+                if entry.name in SKIP_DIRS or is_virtualenv(path) or _is_tool_store(path):
                     continue
                 (linked_here if is_link else subdirs).append((path, rel))
                 continue

@@ -19,6 +19,15 @@ SNIFFED = {
     ArtifactFormat.ONNX,
     ArtifactFormat.UNKNOWN_MODEL,
     ArtifactFormat.MODEL_SIGNATURE,
+    # data files: by magic or by name (analyzers.data_formats.sniff_data)
+    ArtifactFormat.CSV,
+    ArtifactFormat.TSV,
+    ArtifactFormat.JSONL,
+    ArtifactFormat.PARQUET,
+    ArtifactFormat.ARROW,
+    ArtifactFormat.ARROW_STREAM,
+    ArtifactFormat.FEATHER_V1,
+    ArtifactFormat.TFRECORD,
 }
 
 

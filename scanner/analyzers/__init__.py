@@ -91,6 +91,12 @@ def _signature_files() -> Analyzer:
     return signature_files.analyze_file
 
 
+def _data_files() -> Analyzer:
+    from . import data_files
+
+    return data_files.analyze_file
+
+
 F = ArtifactFormat
 # every format sniff can return -> the loader of its analyzer
 ANALYZERS: dict[ArtifactFormat, Callable[[], Analyzer]] = {
@@ -113,6 +119,14 @@ ANALYZERS: dict[ArtifactFormat, Callable[[], Analyzer]] = {
     F.UNKNOWN_MODEL: _unknown_files,
     F.LFS_POINTER: _lfs_pointers,
     F.MODEL_SIGNATURE: _signature_files,
+    F.CSV: _data_files,
+    F.TSV: _data_files,
+    F.JSONL: _data_files,
+    F.PARQUET: _data_files,
+    F.ARROW: _data_files,
+    F.ARROW_STREAM: _data_files,
+    F.FEATHER_V1: _data_files,
+    F.TFRECORD: _data_files,
 }
 
 
@@ -126,14 +140,25 @@ def _hf_folders() -> FolderAnalyzer:
     return hf_folders.analyze_folders
 
 
+def _data_sets() -> FolderAnalyzer:
+    from . import data_sets
+
+    return data_sets.analyze_folders
+
+
 def _signed_folders() -> FolderAnalyzer:
     from . import signature_files
 
     return signature_files.analyze_folders
 
 
-# in order: signatures land on the folders the Hugging Face analyzer recognised
-FOLDER_ANALYZERS: tuple[Callable[[], FolderAnalyzer], ...] = (_hf_folders, _signed_folders)
+# in order: signatures land on the folders the Hugging Face analyzer recognised; data
+# sets need the model folders' boundaries
+FOLDER_ANALYZERS: tuple[Callable[[], FolderAnalyzer], ...] = (
+    _hf_folders,
+    _signed_folders,
+    _data_sets,
+)
 
 
 def get_folder_analyzers() -> list[FolderAnalyzer]:

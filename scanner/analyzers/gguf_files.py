@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 
 from ..config import Config
 from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, FileRef, Location
+from .card_text import parameter_count
 from .chat_template import template_problems
 from .hashing import hash_into
 
@@ -516,9 +517,11 @@ def record_facts(artifact: Artifact, parsed: GGUFFile) -> None:
         facts["chat_templates"] = dict(sorted(parsed.templates.items()))
         main = parsed.templates.get("tokenizer.chat_template")
         if main is not None and len(main) <= MAX_TEMPLATE_PROPERTY:
-            artifact.properties["cdx:ai-ml:model:template:chat"] = main
+            artifact.properties["cdx:ai-ml:tokenizer:hyperparameter:chat_template"] = main
     artifact.facts.update(facts)
-    artifact.properties["cdx:ai-ml:model:parameter:count"] = str(parsed.parameters)
+    artifact.properties["cdx:ai-ml:model:parameter:count"] = parameter_count(parsed.parameters)
+    if parsed.parameters >= 10**6:  # the taxonomy format rounds: keep the exact count
+        artifact.properties["aibom:parameter-count"] = str(parsed.parameters)
     artifact.properties["aibom:tensors"] = str(parsed.tensor_count)
     if parsed.tensor_types:
         artifact.properties["aibom:dtypes"] = ",".join(sorted(parsed.tensor_types))

@@ -8,6 +8,7 @@ hashes exactly the bytes that are read and then the rest, so no file is read twi
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -89,3 +90,55 @@ def hash_into(artifact: Artifact, path: Path) -> None:
         artifact.sha256 = hash_file(path)
     except OSError as exc:
         artifact.incomplete.append(f"cannot read the file to hash it: {exc.strerror or exc}")
+
+
+@dataclass(frozen=True)
+class FileDigests:
+    """One pass over a file: its first bytes, its last bytes, SHA-256, MD5 (DVC records
+    MD5s, so data files get both from the same read) and the size actually read."""
+
+    head: bytes
+    tail: bytes
+    sha256: str
+    md5: str
+    size: int
+
+
+def read_and_digest(
+    path: Path, head_limit: int, tail_limit: int = 0, block_size: int = BLOCK_SIZE
+) -> FileDigests:
+    """Hash a file once for SHA-256 and MD5, keeping its first `head_limit` and last
+    `tail_limit` bytes (a footer) from the same read."""
+    sha = hashlib.sha256()
+    md5 = hashlib.md5(usedforsecurity=False)
+    buf = bytearray(block_size)
+    view = memoryview(buf)
+    head = b""
+    tail = b""
+    size = 0
+    with path.open("rb", buffering=0) as fh:
+        while True:
+            n = fh.readinto(buf)
+            if not n:
+                break
+            chunk = view[:n]
+            sha.update(chunk)
+            md5.update(chunk)
+            if len(head) < head_limit:
+                head += bytes(chunk[: head_limit - len(head)])
+            size += n
+        if tail_limit and size:
+            # the footer, from the page cache the hashing pass just filled
+            fh.seek(max(0, size - tail_limit))
+            tail = fh.read(tail_limit)
+    return FileDigests(head, tail, sha.hexdigest(), md5.hexdigest(), size)
+
+
+def md5_file(path: Path, block_size: int = BLOCK_SIZE) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    buf = bytearray(block_size)
+    view = memoryview(buf)
+    with path.open("rb", buffering=0) as fh:
+        while n := fh.readinto(buf):
+            digest.update(view[:n])
+    return digest.hexdigest()

@@ -29,8 +29,18 @@ from typing import Any
 import yaml
 
 from ..config import Config
-from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, FileRef, Location, ScanError
-from . import remote_code
+from ..model import (
+    Artifact,
+    ArtifactIssue,
+    Collected,
+    ComponentKind,
+    FileRef,
+    Lineage,
+    Location,
+    ScanError,
+)
+from . import card_text, remote_code
+from .card_text import looks_like_dataset_card
 from .chat_template import template_problems
 from .hashing import hash_into
 
@@ -85,8 +95,9 @@ class _Folder:
     adapter: dict[str, Any] | None = None  # PEFT adapter_config.json
     card: dict[str, Any] | None = None
     repo: str | None = None
-    repo_source: str = ""  # "hub cache path" or "config.json _name_or_path"
+    repo_source: str = ""  # "hub cache path"
     commit: str | None = None
+    name_or_path: str | None = None  # config.json `_name_or_path` (where it was loaded from)
 
     def path(self, name: str) -> str:
         return f"{self.rel}/{name}" if self.rel else name
@@ -104,7 +115,9 @@ def analyze_folders(files: list[FileRef], collected: Collected, config: Config) 
     by_folder: dict[str, list[FileRef]] = {}
     for ref in files:
         by_folder.setdefault(posixpath.dirname(ref.rel), []).append(ref)
-    weight_folders = {posixpath.dirname(a.path) for a in collected.artifacts}
+    weight_folders = {
+        posixpath.dirname(a.path) for a in collected.artifacts if a.kind is not ComponentKind.DATA
+    }
     folders: list[_Folder] = []
     for rel in sorted(by_folder):
         folder = _recognise(rel, by_folder, weight_folders, out)
@@ -224,7 +237,8 @@ def _recognise(
     )
     has_weights = rel in weight_folders or any(n.endswith(WEIGHT_SUFFIXES) for n in names)
     is_adapter = folder.adapter is not None and has_weights
-    if not (hub or is_model_config or is_adapter or (has_weights and folder.card)):
+    model_card = folder.card is not None and not looks_like_dataset_card(folder.card)
+    if not (hub or is_model_config or is_adapter or (has_weights and model_card)):
         return None
     if hub:
         folder.repo = f"{hub.group(1)}/{hub.group(2)}"
@@ -234,13 +248,19 @@ def _recognise(
         else:  # a snapshot named after a ref: refs/<name> holds the commit
             repo_root = rel[: hub.start(3)].removesuffix("snapshots/")
             folder.commit = _ref_commit(by_folder.get(f"{repo_root}refs", []), hub.group(3))
-    if folder.repo is None and folder.config is not None:
+    if folder.config is not None:
         name_or_path = folder.config.get("_name_or_path")
-        if isinstance(name_or_path, str) and REPO_ID.match(name_or_path):
-            folder.repo = name_or_path
-            folder.repo_source = "config.json _name_or_path"
+        if isinstance(name_or_path, str) and name_or_path.strip() and name_or_path != folder.repo:
+            # what the folder was loaded from before it was saved here (its base), not
+            # the folder's own name: a fine-tuned copy is not the model it started from
+            folder.name_or_path = name_or_path.strip()
     if folder.commit is None:
         folder.commit = _local_dir_commit(by_folder.get(folder.path(".cache/huggingface/download")))
+        # `hf download --local-dir` metadata: the folder is that repository's download
+        named = folder.name_or_path
+        if folder.commit and folder.repo is None and named and REPO_ID.match(named):
+            folder.repo = named
+            folder.repo_source = "config.json _name_or_path (hf download metadata)"
     return folder
 
 
@@ -355,10 +375,15 @@ def _build(
     if folder.repo:
         model.name = folder.repo
         model.properties["aibom:hf:name-source"] = folder.repo_source
+        org = folder.repo.split("/", 1)[0]
+        model.supplier = org
+        model.urls.append(f"https://huggingface.co/{folder.repo}")
     if folder.commit:
         model.version = folder.commit
         if folder.repo:
             model.purl = f"pkg:huggingface/{folder.repo}@{folder.commit}"
+    if folder.name_or_path:
+        model.properties["aibom:hf:name-or-path"] = folder.name_or_path
     facts: dict[str, Any] = {}
     if folder.repo:
         facts["repo"] = folder.repo
@@ -367,6 +392,8 @@ def _build(
     _config_facts(folder, model, facts)
     _adapter_facts(folder, model, facts)
     _card_facts(folder, model, facts)
+    _lineage(folder, model, facts)
+    _card_text(folder, direct_refs(folder), model, out)
     new: list[Artifact] = [model]
     direct = {folder.local(f): f for f in folder.files if "/" not in folder.local(f)}
     inside = [a for p, a in artifacts.items() if _innermost(p, roots) == folder.rel]
@@ -413,7 +440,9 @@ def _build(
         model.properties["aibom:hf:python-imports"] = ",".join(sorted(python_imports))
     count = _parameter_count(folder, inside, facts, model)
     if count is not None:
-        model.properties["cdx:ai-ml:model:parameter:count"] = str(count)
+        model.properties["cdx:ai-ml:model:parameter:count"] = card_text.parameter_count(count)
+        if count >= 10**6:  # the taxonomy format rounds: keep the exact count
+            model.properties["aibom:parameter-count"] = str(count)
     facts["weights"] = sorted(a.path for a in inside if a.kind != ComponentKind.FILE)
     model.facts.update(facts)
     return new
@@ -528,7 +557,7 @@ def _card_facts(folder: _Folder, model: Artifact, facts: dict[str, Any]) -> None
         props["aibom:base-model"] = ",".join(base)
     if languages:
         facts["languages"] = languages
-        props["cdx:ai-ml:model:languages"] = ",".join(languages)
+        props["cdx:ai-ml:model:language"] = ",".join(languages)
     if isinstance(task, str) and task:
         facts["pipeline_tag"] = task
     if isinstance(library, str) and library:
@@ -606,7 +635,7 @@ def _check_indexes(
                 continue
             artifact = artifacts.get(folder.path(normal))
             if artifact is not None and len(shards) > 1:
-                artifact.kind = ComponentKind.DATA
+                artifact.properties["aibom:shard-of"] = folder.rel or "."
         family = name[: -len(INDEX_SUFFIX)]
         suffix = posixpath.splitext(family)[1]
         listed = {posixpath.normpath(s) for s in shards}
@@ -718,7 +747,7 @@ def _chat_templates(
     facts["chat_templates"] = sorted(f"{file}:{label}" for file, label, _ in found)
     first = found[0][2]
     if len(first) <= 64 * 1024:
-        model.properties["cdx:ai-ml:model:template:chat"] = first
+        model.properties["cdx:ai-ml:tokenizer:hyperparameter:chat_template"] = first
     for file, label, text in found:
         problems = template_problems(text)
         if problems:
@@ -810,3 +839,91 @@ def _python(
     out.errors.extend(result.errors)  # a file that could not be parsed: AIB901, fail closed
     side.facts["imports"] = result.imports
     imports.update(result.imports)
+
+
+def direct_refs(folder: _Folder) -> dict[str, FileRef]:
+    return {folder.local(f): f for f in folder.files if "/" not in folder.local(f)}
+
+
+def _lineage(folder: _Folder, model: Artifact, facts: dict[str, Any]) -> None:
+    """Base models (card `base_model`, the adapter's `base_model_name_or_path`, and
+    `config.json` `_name_or_path` for a folder that is not a hub snapshot) and the
+    datasets the card says it was trained or evaluated on."""
+    for base in facts.get("base_model", []):
+        model.ancestors.append(Lineage(base, "card base_model"))
+    adapter_base = facts.get("adapter_base_model")
+    if isinstance(adapter_base, str):
+        revision = folder.adapter.get("revision") if folder.adapter else None
+        model.ancestors.append(
+            Lineage(
+                adapter_base,
+                "adapter_config.json base_model_name_or_path",
+                revision if isinstance(revision, str) else None,
+                "adapter-base",
+            )
+        )
+    named = {a.name for a in model.ancestors}
+    start = folder.name_or_path
+    if (
+        start
+        and folder.repo is None
+        and start not in named
+        and (REPO_ID.match(start) or re.match(r"^[\w.-]+$", start))
+    ):
+        model.ancestors.append(Lineage(start, "config.json _name_or_path"))
+    model.trained_on.extend(facts.get("datasets", []))
+    for metric in card_text.model_index_metrics(folder.card or {}):
+        if metric.dataset:
+            model.trained_on.append(metric.dataset)
+    peft_type = facts.get("peft_type")
+    method = card_text.TUNE_METHODS.get(str(peft_type).upper()) if peft_type else None
+    if method:
+        model.properties["cdx:ai-ml:model:parameter:tune_method"] = method
+
+
+def _card_text(
+    folder: _Folder, direct: dict[str, FileRef], model: Artifact, out: Collected
+) -> None:
+    """modelCard quantitativeAnalysis and considerations from the card; tokenizer
+    hyperparameters from tokenizer_config.json."""
+    card: dict[str, Any] = dict(model.model_card or {})
+    metrics = card_text.model_index_metrics(folder.card or {})
+    if metrics:
+        card["quantitativeAnalysis"] = {
+            "performanceMetrics": card_text.performance_metrics(metrics)
+        }
+        for metric in metrics:
+            where = f" ({metric.slice})" if metric.slice else ""
+            model.multi_properties.append(("aibom:metric", f"{metric.type}{where}={metric.value}"))
+    readme = direct.get("README.md")
+    text = None
+    if readme is not None and readme.size <= MAX_CARD:
+        try:
+            text = readme.path.read_bytes().decode("utf-8-sig", "replace")
+        except OSError:
+            text = None
+    if text is not None:
+        found = card_text.sections(text)
+        considerations = card_text.considerations(found)
+        env = card_text.environment(folder.card or {}, found)
+        if env.facts:
+            considerations["environmentalConsiderations"] = {
+                "properties": [
+                    {"name": f"aibom:card:{name}", "value": value} for name, value in env.facts
+                ]
+            }
+            for name, value in env.facts:
+                model.properties[f"aibom:card:{name}"] = value
+        if considerations:
+            card["considerations"] = considerations
+            for key in ("useCases", "technicalLimitations"):
+                if key in considerations:
+                    model.properties[f"aibom:card:{key}"] = " | ".join(considerations[key])[:2000]
+    tokenizer = direct.get("tokenizer_config.json")
+    if tokenizer is not None:
+        data = _load_json(tokenizer, out)
+        if isinstance(data, dict):
+            for name, value in card_text.tokenizer_hyperparameters(data):
+                model.properties[f"cdx:ai-ml:tokenizer:hyperparameter:{name}"] = value
+    if card:
+        model.model_card = card

@@ -29,6 +29,7 @@ from typing import Any
 
 from ..config import Config
 from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, FileRef, Location
+from .card_text import parameter_count
 from .hashing import hash_into
 
 MAX_CONFIG = 64 * 1024 * 1024
@@ -255,7 +256,9 @@ def _check_links(artifact: Artifact, h5: Any, h5py: Any, loc: Location | None = 
                 )
     artifact.facts["parameters"] = parameters
     artifact.facts["dtypes"] = sorted(dtypes)
-    artifact.properties["cdx:ai-ml:model:parameter:count"] = str(parameters)
+    artifact.properties["cdx:ai-ml:model:parameter:count"] = parameter_count(parameters)
+    if parameters >= 10**6:  # the taxonomy format rounds: keep the exact count
+        artifact.properties["aibom:parameter-count"] = str(parameters)
     if dtypes:
         artifact.properties["aibom:dtypes"] = ",".join(sorted(dtypes))
 

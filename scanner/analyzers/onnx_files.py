@@ -26,6 +26,7 @@ from typing import Any
 
 from ..config import Config
 from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, FileRef, Location
+from .card_text import parameter_count
 from .hashing import hash_into
 
 STANDARD_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml", "ai.onnx.preview.training"})
@@ -388,7 +389,9 @@ def record_facts(artifact: Artifact, model: OnnxModel) -> None:
             producer += f" {model.producer_version}"
         props["aibom:onnx:producer"] = producer
     props["aibom:onnx:opsets"] = ",".join(f"{d}={v}" for d, v in sorted(model.opsets.items()))
-    props["cdx:ai-ml:model:parameter:count"] = str(model.parameters)
+    props["cdx:ai-ml:model:parameter:count"] = parameter_count(model.parameters)
+    if model.parameters >= 10**6:  # the taxonomy format rounds: keep the exact count
+        props["aibom:parameter-count"] = str(model.parameters)
     props["aibom:tensors"] = str(model.initializers)
     if model.dtypes:
         props["aibom:dtypes"] = ",".join(sorted(model.dtypes))

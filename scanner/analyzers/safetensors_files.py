@@ -19,6 +19,7 @@ from typing import Any
 
 from ..config import Config
 from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, FileRef, Location
+from .card_text import parameter_count
 from .hashing import hash_into
 
 MAX_HEADER = 100 * 1024 * 1024
@@ -227,7 +228,9 @@ def record_facts(artifact: Artifact, header: Header) -> None:
             "metadata": dict(sorted(header.metadata.items())),
         }
     )
-    artifact.properties["cdx:ai-ml:model:parameter:count"] = str(count)
+    artifact.properties["cdx:ai-ml:model:parameter:count"] = parameter_count(count)
+    if count >= 10**6:  # the taxonomy format rounds: keep the exact count
+        artifact.properties["aibom:parameter-count"] = str(count)
     artifact.properties["aibom:tensors"] = str(len(header.tensors))
     if header.dtypes:
         artifact.properties["aibom:dtypes"] = ",".join(header.dtypes)

@@ -38,6 +38,7 @@ from ..redact import redact_text, redact_url
 from ..scan import ScanResult
 from . import DEFAULT_SPEC, SPEC_VERSIONS
 from .escape import escape_unencodable
+from .formulation import build_formulation
 from .graph import BomGraph, build_graph
 
 DOCS_URL = "https://github.com/aibom/aibom/blob/main/docs/rules.md"
@@ -58,6 +59,7 @@ _HASH_ALGS: dict[str, tuple[str, int]] = {
     "blake3": ("BLAKE3", 64),
 }
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
+_MIME = re.compile(r"^[-+a-z0-9.]+/[-+a-z0-9.]+$")
 _SCOPES = {"required", "optional", "excluded"}
 
 
@@ -143,7 +145,7 @@ def bom_format_for(output: Path) -> str:
 def build_document(result: ScanResult, spec_version: str = DEFAULT_SPEC) -> dict[str, Any]:
     inventory = result.inventory
     graph = build_graph(inventory)
-    writer = _Writer(spec_version)
+    writer = _Writer(spec_version, graph)
     reproducible = result.config.reproducible
     doc: dict[str, Any] = {
         "$schema": f"http://cyclonedx.org/schema/bom-{spec_version}.schema.json",
@@ -172,6 +174,9 @@ def build_document(result: ScanResult, spec_version: str = DEFAULT_SPEC) -> dict
     vulns = _vulnerabilities(result, graph, writer)
     if vulns:
         doc["vulnerabilities"] = vulns
+    formulation = build_formulation(inventory.pipelines, graph)
+    if formulation:
+        doc["formulation"] = formulation
     return doc
 
 
@@ -234,8 +239,9 @@ def _redact(text: str) -> str:
 class _Writer:
     """Turns `Component`s into CycloneDX JSON objects for one spec version."""
 
-    def __init__(self, spec_version: str) -> None:
+    def __init__(self, spec_version: str, graph: BomGraph | None = None) -> None:
         self.spec = spec_version
+        self.graph = graph
         self.has_line = spec_version != "1.5"
 
     def component(self, comp: Component, children: dict[str, list[Component]]) -> dict[str, Any]:
@@ -245,6 +251,10 @@ class _Writer:
             "name": _redact(comp.name),
         }
         props: list[tuple[str, str]] = []
+        if comp.mime_type and _MIME.match(comp.mime_type):
+            out["mime-type"] = comp.mime_type
+        if comp.supplier:
+            out["supplier"] = {"name": _redact(comp.supplier)}
         if comp.version:
             out["version"] = comp.version
         if comp.description:
@@ -274,7 +284,45 @@ class _Writer:
         if comp.occurrences:
             out["evidence"] = {"occurrences": [self.occurrence(loc) for loc in comp.occurrences]}
         if comp.model_card and comp.kind.value == "machine-learning-model":
-            out["modelCard"] = _model_card(comp.model_card, comp.bom_ref)
+            out["modelCard"] = self.model_card(comp.model_card, comp.bom_ref)
+        if comp.data_card and comp.kind.value == "data":
+            data = _redact_tree(comp.data_card)
+            data["bom-ref"] = f"data:{comp.bom_ref}"
+            out["data"] = [data]
+        if comp.ancestors and self.graph is not None:
+            ancestors = [self.ancestor(ref) for ref in comp.ancestors]
+            out["pedigree"] = {"ancestors": [a for a in ancestors if a]}
+        return out
+
+    def ancestor(self, ref: str) -> dict[str, Any] | None:
+        """A pedigree ancestor: a copy of the base component's identity (bom-refs must be
+        unique, so the ancestor has none; the dependency edge names the component itself)."""
+        base = self.graph.component(ref) if self.graph is not None else None
+        if base is None:
+            return None
+        entry: dict[str, Any] = {"type": base.kind.value, "name": _redact(base.name)}
+        if base.version:
+            entry["version"] = base.version
+        if base.purl:
+            entry["purl"] = _redact(base.purl)
+        if base.hashes:
+            hashes = self.hashes(base.hashes, [])
+            if hashes:
+                entry["hashes"] = hashes
+        return entry
+
+    def model_card(self, card: dict[str, Any], owner: str) -> dict[str, Any]:
+        out = _model_card(card, owner)
+        considerations = out.get("considerations")
+        if self.spec == "1.5" and isinstance(considerations, dict):
+            # environmentalConsiderations is new in 1.6: its facts stay in properties
+            considerations = {
+                k: v for k, v in considerations.items() if k != "environmentalConsiderations"
+            }
+            if considerations:
+                out["considerations"] = considerations
+            else:
+                out.pop("considerations")
         return out
 
     def occurrence(self, loc: Location) -> dict[str, Any]:

@@ -15,6 +15,7 @@ always gives the same graph whatever the order of its records.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -31,6 +32,7 @@ from ..model import (
     Dependency,
     Hash,
     Inventory,
+    Lineage,
     Location,
     SourceKind,
     normalize_name,
@@ -111,6 +113,7 @@ def build_graph(inventory: Inventory) -> BomGraph:
     by_path: dict[str, str] = {}
     top_artifacts = _artifacts(inventory.artifacts, components, parents, by_path, edges)
     hub_refs = _code_refs(inventory.code_refs, components, by_location)
+    _lineage(inventory.artifacts, components, by_path, edges)
     _dataset_refs(components, edges)
 
     edges[root.bom_ref].update(direct | top_artifacts | hub_refs)
@@ -408,6 +411,11 @@ def _artifact_component(art: Artifact, ref: str) -> Component:
     )
     if art.sha256:
         comp.hashes.append(Hash("sha256", art.sha256))
+    comp.hashes.extend(art.extra_hashes)
+    comp.mime_type = art.mime_type
+    comp.supplier = art.supplier
+    comp.data_card = art.data_card
+    comp.urls.extend(redact_url(u)[0] for u in art.urls)
     props = comp.properties
     props["aibom:path"] = art.path
     props["aibom:format"] = art.format
@@ -524,6 +532,97 @@ def _hub_url(kind: str, target: str) -> str | None:
     return None
 
 
+def _lineage(
+    artifacts: list[Artifact],
+    components: dict[str, Component],
+    by_path: dict[str, str],
+    edges: dict[str, set[str]],
+) -> None:
+    """Base models become components the derived model depends on (and names in its
+    pedigree); datasets a model was trained or evaluated on become dependency edges."""
+    for art in artifacts:
+        ref = by_path.get(art.path)
+        model = components.get(ref) if ref else None
+        if model is None:
+            continue
+        for base in sorted(set(art.ancestors)):
+            base_ref = _base_component(base, components, by_path, art.path)
+            if base_ref is None or base_ref == model.bom_ref:
+                continue
+            edges[model.bom_ref].add(base_ref)
+            if base_ref not in model.ancestors:
+                model.ancestors.append(base_ref)
+        for name in sorted(set(art.trained_on)):
+            data_ref = (
+                by_path.get(name)
+                or _local_dataset(name, components)
+                or _hub_dataset(name, components, art.path)
+            )
+            if data_ref != model.bom_ref:
+                edges[model.bom_ref].add(data_ref)
+
+
+def _base_component(
+    base: Lineage, components: dict[str, Component], by_path: dict[str, str], owner: str
+) -> str | None:
+    name = redact_text(base.name)[0].strip()
+    if not name:
+        return None
+    local = by_path.get(posixpath.normpath(posixpath.join(owner, name))) or by_path.get(name)
+    if local is not None:
+        return local
+    if "://" in name or name.startswith((".", "/", "~")):
+        return None
+    revision = base.revision or None
+    ref = f"hf-model:{name}" + (f"@{revision}" if revision else "")
+    comp = components.get(ref)
+    if comp is None:
+        comp = Component(
+            kind=ComponentKind.MODEL,
+            name=name,
+            version=revision,
+            purl=_hub_purl("hub-model", name, revision),
+            bom_ref=ref,
+        )
+        url = _hub_url("hub-model", name)
+        if url:
+            comp.urls.append(url)
+        comp.properties["aibom:origin"] = "lineage"
+        if revision and not COMMIT.match(revision):
+            comp.properties["aibom:revision"] = revision
+        components[ref] = comp
+    comp.multi_properties.append(("aibom:base-of", owner))
+    comp.multi_properties.append(("aibom:lineage-source", base.source))
+    comp.occurrences.append(Location(owner))
+    return ref
+
+
+def _local_dataset(name: str, components: dict[str, Component]) -> str | None:
+    """A data component found on disk under this name (a hub-cache snapshot)."""
+    for comp in components.values():
+        if (
+            comp.kind is ComponentKind.DATA
+            and comp.name == name
+            and comp.bom_ref.startswith("file:")
+        ):
+            return comp.bom_ref
+    return None
+
+
+def _hub_dataset(name: str, components: dict[str, Component], owner: str) -> str:
+    ref = f"hf-dataset:{redact_text(name)[0]}"
+    data = components.get(ref)
+    if data is None:
+        data = Component(kind=ComponentKind.DATA, name=name, version=None, purl=None, bom_ref=ref)
+        data.properties["aibom:origin"] = "model-card"
+        url = _hub_url("hub-dataset", name)
+        if url:
+            data.urls.append(url)
+        components[ref] = data
+    data.occurrences.append(Location(owner))
+    return ref
+
+
 def _dataset_refs(components: dict[str, Component], edges: dict[str, set[str]]) -> None:
     """Datasets a model card names inline become `data` components the card refers to."""
     for comp in list(components.values()):
@@ -541,7 +640,7 @@ def _dataset_refs(components: dict[str, Component], edges: dict[str, set[str]]) 
                 new_sets.append(entry)
                 continue
             name = str(entry["name"])
-            ref = f"hf-dataset:{name}"
+            ref = _local_dataset(name, components) or f"hf-dataset:{name}"
             data = components.get(ref)
             if data is None:
                 data = Component(
@@ -573,6 +672,7 @@ def _finish(comp: Component) -> None:
     comp.specifiers = sorted(set(comp.specifiers))
     comp.urls = sorted(set(comp.urls))
     comp.multi_properties = sorted(set(comp.multi_properties))
+    comp.ancestors = sorted(set(comp.ancestors))
 
 
 def _loc_index(loc: Location) -> tuple[str, int | None, str | None]:

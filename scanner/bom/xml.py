@@ -101,15 +101,34 @@ def to_xml(doc: dict[str, Any], spec_version: str) -> str:
     ns = f"http://cyclonedx.org/schema/bom/{spec_version}"
     data = {k: v for k, v in doc.items() if k not in _ROOT_SKIP}
     if "dependencies" in data:
-        data["dependencies"] = [
-            {"ref": d["ref"], "dependency": [{"ref": c} for c in d.get("dependsOn", [])]}
-            for d in data["dependencies"]
-        ]
+        data["dependencies"] = _xml_dependencies(data["dependencies"])
+    if "formulation" in data:
+        data["formulation"] = [_xml_formula(f) for f in data["formulation"]]
     root = ET.Element("bom", {"xmlns": ns})
     _fill(root, data, xsd.model(xsd.root), xsd, ns, "bom")
     ET.indent(root, space="  ")
     body = ET.tostring(root, encoding="unicode")
     return escape_unencodable('<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n", False)
+
+
+def _xml_dependencies(deps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"ref": d["ref"], "dependency": [{"ref": c} for c in d.get("dependsOn", [])]} for d in deps
+    ]
+
+
+def _xml_formula(formula: dict[str, Any]) -> dict[str, Any]:
+    """Workflows' task dependencies are dependency graphs too."""
+    out = dict(formula)
+    workflows = []
+    for workflow in formula.get("workflows", []):
+        workflow = dict(workflow)
+        if "taskDependencies" in workflow:
+            workflow["taskDependencies"] = _xml_dependencies(workflow["taskDependencies"])
+        workflows.append(workflow)
+    if workflows:
+        out["workflows"] = workflows
+    return out
 
 
 def _xml_scalar(value: Any) -> str:
@@ -153,6 +172,14 @@ def _emit(parent: Any, name: str, value: Any, decl: Any, repeats: bool, xsd: _Xs
     el = ET.SubElement(parent, name)
     if not isinstance(value, list):
         _fill(el, value, model, xsd, ns, name)
+        return
+    if (
+        len(value) == 1
+        and isinstance(value[0], dict)
+        and set(value[0]) <= set(model.children) | model.attrs
+    ):
+        # a JSON array of one where the XML element holds one item (1.5 component data)
+        _fill(el, value[0], model, xsd, ns, name)
         return
     # a JSON array is an XML wrapper around repeated children
     options = model.children

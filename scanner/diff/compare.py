@@ -438,7 +438,12 @@ def _datasets(comp: BomComponent) -> str:
 
 
 def _parameters(comp: BomComponent) -> str:
-    return comp.prop("cdx:ai-ml:model:parameter:count") or comp.prop("aibom:parameters") or ""
+    return (
+        comp.prop("aibom:parameter-count")
+        or comp.prop("cdx:ai-ml:model:parameter:count")
+        or comp.prop("aibom:parameters")
+        or ""
+    )
 
 
 def _dtypes(comp: BomComponent) -> str:

@@ -61,7 +61,7 @@ def test_real_file_facts() -> None:
         "cdx:ai-ml:model:hyperparameter:num_hidden_layers": "1",
         "cdx:ai-ml:model:hyperparameter:vocab_size": "5",
         "cdx:ai-ml:model:tokenizer": "llama",
-        "cdx:ai-ml:model:template:chat": BENIGN_TEMPLATE,
+        "cdx:ai-ml:tokenizer:hyperparameter:chat_template": BENIGN_TEMPLATE,
         "cdx:ai-ml:model:parameter:count": "48",
         "aibom:tensors": "2",
         "aibom:dtypes": "F16,F32",

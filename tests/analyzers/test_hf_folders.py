@@ -73,8 +73,9 @@ def test_hub_cache_snapshot_identity_and_card() -> None:
         "cdx:ai-ml:model:hyperparameter:vocab_size": "5",
         "aibom:hf:transformers_version": "4.46.0",
         "aibom:base-model": "google-bert/bert-base-uncased",
-        "cdx:ai-ml:model:languages": "en,fr",
+        "cdx:ai-ml:model:language": "en,fr",
         "cdx:ai-ml:model:parameter:count": "40",
+        "cdx:ai-ml:tokenizer:hyperparameter:tokenizer_class": "BertTokenizer",
     }
     assert model.facts["datasets"] == ["acme/tiny-corpus", "wikipedia"]
     assert model.facts["pipeline_tag"] == "feature-extraction"
@@ -133,11 +134,16 @@ def test_sharded_folder_missing_and_unindexed() -> None:
         "model-00001-of-00002.safetensors",
         "model-00002-of-00002.safetensors",
     ]
-    # no commit: no purl; the name comes from _name_or_path
-    assert (model.name, model.version, model.purl) == ("acme/tiny-bert", None, None)
-    assert model.properties["aibom:hf:name-source"] == "config.json _name_or_path"
+    # no commit: no purl
+    # a local folder is named by its path; `_name_or_path` is the base it started from
+    assert (model.name, model.version, model.purl) == (None, None, None)
+    assert [a.name for a in model.ancestors] == ["acme/tiny-bert"]
+    assert model.properties["aibom:hf:name-or-path"] == "acme/tiny-bert"
     assert "cdx:ai-ml:model:parameter:count" not in model.properties  # a shard is missing
-    assert arts["sharded/model-00001-of-00002.safetensors"].kind is ComponentKind.DATA
+    # shards are model files, linked to their folder
+    shard = arts["sharded/model-00001-of-00002.safetensors"]
+    assert shard.kind is ComponentKind.MODEL
+    assert shard.properties["aibom:shard-of"] == "sharded"
     assert arts["sharded/extra.safetensors"].kind is ComponentKind.MODEL
 
 
@@ -320,7 +326,9 @@ def test_chat_templates_in_a_folder(tmp_path: Path) -> None:
         "tokenizer_config.json:default",
         "tokenizer_config.json:tool_use",
     ]
-    assert model.properties["cdx:ai-ml:model:template:chat"] == benign
+    # the taxonomy's template:chat marks a template component; the text is a tokenizer
+    # hyperparameter
+    assert model.properties["cdx:ai-ml:tokenizer:hyperparameter:chat_template"] == benign
     assert [(i.kind, i.location, i.detail) for i in model.issues] == [
         (
             "hf:chat-template",
