@@ -7,6 +7,7 @@ NumPy and plain archives apart.
 
 from __future__ import annotations
 
+import io
 import re
 import struct
 from pathlib import Path, PurePosixPath
@@ -160,6 +161,9 @@ def sniff_bytes(head: bytes, name: str, size: int) -> ArtifactFormat | None:
     if by_name in (F.ONNX, F.SAFETENSORS) and size > 0:
         # no magic: the analyzer names what is wrong (e.g. a header length past the end)
         return by_name
+    whole = size <= len(head)
+    if by_name is not None and looks_like_text(head) and not looks_like_text_pickle(head, whole):
+        return None  # text under a weight-like name (a recorded HTTP reply named .bin)
     if by_name is F.PICKLE and looks_like_legacy_pickle(head):
         return F.PICKLE
     if suffix == ".model" and _looks_like_sentencepiece(head):
@@ -169,6 +173,54 @@ def sniff_bytes(head: bytes, name: str, size: int) -> ArtifactFormat | None:
     if by_name is not None and size > 0:
         return F.UNKNOWN_MODEL
     return None
+
+
+_TEXT_CONTROL = frozenset(b"\t\n\r\f")
+
+
+def looks_like_text(head: bytes) -> bool:
+    """UTF-8 text with no control characters but tab and line breaks (the last character may
+    be cut by the end of the head)."""
+    if not head or any(b < 0x20 and b not in _TEXT_CONTROL for b in head) or b"\x7f" in head:
+        return False
+    for cut in range(4):  # a multi-byte character cut by the head's end
+        try:
+            head[: len(head) - cut].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
+
+
+# Protocol 0 opcodes: every one is a printable character whose argument, if any, is text up
+# to a newline; a text pickle uses nothing else.
+_TEXT_OPCODES = frozenset("(.0 2FILNPRSVabcdegilopstu}])".replace(" ", ""))
+_IDENTIFIER = re.compile(r"[A-Za-z_][\w.]*")
+
+
+def looks_like_text_pickle(head: bytes, whole: bool = False) -> bool:
+    """A protocol 0 pickle (which is text): the head parses as protocol 0 opcodes, with
+    dotted names where GLOBAL/INST need them, up to STOP, or up to the end of the head when
+    the file goes on (`whole`: the head is the entire file, so it must reach STOP)."""
+    import pickletools  # parses opcodes only; nothing is loaded
+
+    count = 0
+    stream = io.BytesIO(head)
+    try:
+        for opcode, arg, _pos in pickletools.genops(stream):
+            if opcode.code not in _TEXT_OPCODES:
+                return False
+            if opcode.code in "ci":
+                module, _, name = str(arg).partition(" ")
+                if not (_IDENTIFIER.fullmatch(module) and _IDENTIFIER.fullmatch(name)):
+                    return False
+            count += 1
+            if opcode.code == ".":
+                return True
+    except ValueError:
+        # running out at the end of the head (an argument cut by it) is not evidence against
+        return not whole and count >= 2 and stream.tell() >= len(head) - 1
+    return False
 
 
 # ModelProto starts with ir_version (field 1, varint 1..20), then producer_name (2),

@@ -245,11 +245,49 @@ def test_text_that_looks_like_protocol_0_is_not_a_model(tmp_path: Path) -> None:
     fmt = "pickle"
     collected = get_analyzer(fmt)(FileRef(readme, "README", readme.stat().st_size), fmt, Config())
     assert collected.artifacts == [] and collected.errors == []
+    # text under a weight-like name that does not parse as protocol 0 is not a model file
     named = tmp_path / "weights.pt"
     named.write_bytes(b"(dp0\nnot a pickle at all")
+    assert sniff(named) is None
+    # binary content under that name that matches no format still is (fail closed)
+    named.write_bytes(b"\x00\x01(dp0\n")
     artifact = analyze(named)
     assert artifact.format == "unknown"
     assert artifact.incomplete == ["unrecognised content for a model file (named .pt)"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        # a recorded HTTP reply, a launcher script, a JSON config, prose, UTF-8 text
+        ("reply.bin", b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"ok": true}'),
+        ("launcher.pt", b"#!/usr/bin/env python3\nfrom pkg.runner import main\nmain()\n"),
+        ("imports.pt", b"import torch\nprint(torch.__version__)\n"),
+        ("config.bin", b'{"model_type": "bert", "hidden_size": 8}'),
+        ("notes.ckpt", "Entraîné sur des données réelles.\n".encode()),
+        ("big.bin", b"GET /v1/models HTTP/1.1\nHost: example.org\n\n" * 50),
+    ],
+)
+def test_text_under_a_model_name_is_not_a_model_file(
+    name: str, content: bytes, tmp_path: Path
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert sniff(path) is None
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [{"a": [1, 2.5, "x"]}, list(range(400)), ValueError("x")],  # the last one imports a class
+)
+def test_protocol_0_pickles_are_text_and_still_pickles(obj: object, tmp_path: Path) -> None:
+    import pickle
+
+    path = tmp_path / "weights.bin"
+    path.write_bytes(pickle.dumps(obj, protocol=0))
+    assert sniff(path) == "pickle"
+    path.write_bytes(b"cos\nsystem\n(S'echo hi'\ntR.")  # the classic one, hand-written
+    assert sniff(path) == "pickle"
 
 
 def test_mutated_corpus_never_crashes_the_analyzers(tmp_path: Path) -> None:
