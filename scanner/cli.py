@@ -279,8 +279,21 @@ def verify(
     "--config",
     "config_file",
     type=click.Path(path_type=Path),
-    help="Config file for safe-globals (default: .aibom.toml or [tool.aibom] in ./pyproject.toml).",
+    help="Config file for safe-globals and signature trust anchors (default: .aibom.toml or [tool.aibom] in ./pyproject.toml).",
 )
+@click.option(
+    "--old-signature",
+    type=click.Path(path_type=Path),
+    metavar="FILE.sig",
+    help="Check this model-signing signature of OLD before diffing.",
+)
+@click.option(
+    "--new-signature",
+    type=click.Path(path_type=Path),
+    metavar="FILE.sig",
+    help="Check this model-signing signature of NEW before diffing.",
+)
+@_trust_options
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def diff(
     old: str,
@@ -290,11 +303,17 @@ def diff(
     repo: Path | None,
     config_file: Path | None,
     debug: bool,
+    **options: Any,
 ) -> None:
     """What changed in the supply chain between two AIBOMs (or two git revisions)."""
     from .commands import diff as diff_command
 
-    _run(lambda: diff_command.run(old, new, diff_format, fail_on, repo, config_file), debug)
+    options["trust_keys"] = tuple(options["trust_keys"])
+    options["trust_identities"] = tuple(options["trust_identities"])
+    _run(
+        lambda: diff_command.run(old, new, diff_format, fail_on, repo, config_file, **options),
+        debug,
+    )
 
 
 @main.command()

@@ -12,6 +12,7 @@ from ..bom import load_bom, parse_bom
 from ..bom.read import LoadedBom
 from ..diff import diff, render, valid_fail_on_kinds
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
+from ..signatures.trust import SignaturePolicy
 
 
 def parse_fail_on(text: str) -> list[str]:
@@ -33,14 +34,32 @@ def run(
     fail_on: str,
     repo: Path | None,
     config_file: Path | None = None,
+    *,
+    old_signature: Path | None = None,
+    new_signature: Path | None = None,
+    trust_keys: tuple[Path, ...] = (),
+    trust_identities: tuple[str, ...] = (),
 ) -> int:
     """`aibom diff`: pickle globals are judged with the user's configuration (`safe-globals`
-    in the current folder's .aibom.toml / pyproject.toml, or `--config`), as `scan` does."""
+    in the current folder's .aibom.toml / pyproject.toml, or `--config`), as `scan` does.
+    With --old-signature / --new-signature, each AIBOM's own signature is checked first."""
     from ..config import load_config
     from ..diff.compare import default_judge
 
     kinds = parse_fail_on(fail_on)
-    judge = default_judge(load_config(Path("."), config_file))
+    config = load_config(
+        Path("."), config_file, trust_keys=trust_keys, trust_identities=trust_identities
+    )
+    judge = default_judge(config)
+    signatures = [(Path(old), old_signature), (Path(new), new_signature)]
+    if any(sig is not None for _, sig in signatures):
+        if repo is not None:
+            raise InputError(
+                "--old-signature/--new-signature check AIBOM files, not --repo revisions"
+            )
+        for bom_file, sig in signatures:
+            if sig is not None and not _signature_holds(bom_file, sig, config.signatures):
+                return EXIT_FINDINGS
     if repo is not None:
         before = scan_revision(repo, old)
         after = scan_revision(repo, new)
@@ -51,6 +70,29 @@ def run(
     failed = changes.matching(kinds) if kinds else []
     sys.stdout.write(render(changes, fmt, failed))
     return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def _signature_holds(bom_file: Path, signature: Path, policy: SignaturePolicy) -> bool:
+    """Check an AIBOM's own model-signing signature before reading it (stderr says why not)."""
+    from ..errors import ConfigError
+    from ..signatures.bom_signature import check_bom_signature
+    from ..signatures.verify import Verdict
+
+    outcome = check_bom_signature(bom_file, signature, policy)
+    if outcome.verdict is Verdict.VERIFIED:
+        return True
+    if outcome.verdict is Verdict.UNVERIFIABLE:
+        raise ConfigError(
+            f"cannot check the AIBOM signature: {outcome.reason}",
+            signature.as_posix(),
+            hint="give the signer with --trust-key PEM or --trust-identity IDENTITY@ISSUER",
+        )
+    rule = "AIB701" if outcome.verdict is Verdict.INVALID else "AIB702"
+    sys.stderr.write(
+        f"{signature.as_posix()}: {rule} the signature of {bom_file.as_posix()} does not hold: "
+        f"{outcome.reason}; not diffing an AIBOM that cannot be trusted\n"
+    )
+    return False
 
 
 def scan_revision(repo: Path, rev: str) -> LoadedBom:

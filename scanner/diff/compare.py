@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 # kind -> what it means. The order is the order of reports: tampering signs first.
 CHANGE_KINDS: dict[str, str] = {
     "hash-changed": "same name and version, different content hash: the signature of tampering",
+    "signature-removed": "a model that was signed is no longer signed",
+    "signature-broken": "a model's signature was verified and is now invalid or by an untrusted signer",
+    "signer-changed": "a model is signed by someone else (identity, issuer or key)",
+    "newly-unsigned": "a new model without a signature, where the old AIBOM's models were signed",
     "unsafe-format": "a model moved to a pickle-based format (e.g. safetensors -> pickle)",
     "new-dangerous-import": "a pickle now imports a dangerous global (code runs on load)",
     "new-unknown-import": "a pickle now imports a global that is not on the known-safe list",
@@ -43,6 +47,7 @@ CHANGE_KINDS: dict[str, str] = {
     "upgraded": "the version went up (PEP 440 order)",
     "version-changed": "the version changed but cannot be ordered (VCS refs, local versions)",
     "pin-gained": "a range became an exact pin",
+    "newly-signed": "a model that was not signed now carries a signature",
     "weights-changed": "a model's weights changed along with its version",
     "format-changed": "a model file's format changed",
     "base-model-changed": "a model's base model changed",
@@ -125,6 +130,7 @@ def diff(old: LoadedBom, new: LoadedBom, judge: GlobalJudge | None = None) -> Ch
         for comp in added:
             out.append(Change("added", _subject(comp), "added", new=comp.version))
             out.extend(_added_model_changes(comp, judge))
+            out.extend(_newly_unsigned(comp, old))
         for before, after in pairs:
             out.extend(_component_changes(before, after, judge))
     out.extend(_graph_changes(old, new, old_ids, new_ids, new_groups))
@@ -289,7 +295,59 @@ def _component_changes(old: BomComponent, new: BomComponent, judge: GlobalJudge)
         )
     if is_model or old.prop("aibom:format") or new.prop("aibom:format"):
         out.extend(_model_changes(subject, old, new, judge))
+        out.extend(_signature_changes(subject, old, new))
     return out
+
+
+SIGNATURE_STATUS = "aibom:signature:status"
+BAD_SIGNATURE = frozenset({"invalid", "untrusted-signer"})
+
+
+def _signed(comp: BomComponent) -> bool:
+    """A model carrying a signature verdict (the bundle's own component does not count)."""
+    return bool(comp.prop(SIGNATURE_STATUS)) and comp.prop("aibom:format") != "model-signature"
+
+
+def _signer(comp: BomComponent) -> str:
+    parts = [
+        comp.prop("aibom:signature:signer") or "",
+        comp.prop("aibom:signature:issuer") or "",
+        comp.prop("aibom:signature:key-fingerprint") or "",
+    ]
+    return " / ".join(p for p in parts if p)
+
+
+def _signature_changes(subject: str, old: BomComponent, new: BomComponent) -> list[Change]:
+    if new.prop("aibom:format") == "model-signature":
+        return []  # the bundle's own component: its model carries the verdict
+    was, now = _signed(old), _signed(new)
+    if was and not now:
+        return [Change("signature-removed", subject, f"was signed by {_signer(old)}", _signer(old))]
+    if now and not was:
+        return [Change("newly-signed", subject, f"signed by {_signer(new)}", None, _signer(new))]
+    if not was:
+        return []
+    out = []
+    before, after = _signer(old), _signer(new)
+    if before != after:
+        out.append(Change("signer-changed", subject, f"signer {before} -> {after}", before, after))
+    old_status, new_status = old.prop(SIGNATURE_STATUS), new.prop(SIGNATURE_STATUS)
+    if old_status == "verified" and new_status in BAD_SIGNATURE:
+        out.append(
+            Change(
+                "signature-broken", subject, f"{old_status} -> {new_status}", old_status, new_status
+            )
+        )
+    return out
+
+
+def _newly_unsigned(comp: BomComponent, old: LoadedBom) -> list[Change]:
+    """A new top-level model with no signature, when the old release signed its models."""
+    if comp.type != "machine-learning-model" or comp.parent_ref is not None or _signed(comp):
+        return []
+    if not any(_signed(c) for c in old.components):
+        return []
+    return [Change("newly-unsigned", _subject(comp), "new model without a signature")]
 
 
 def _version_change(subject: str, old: BomComponent, new: BomComponent) -> list[Change]:

@@ -236,3 +236,71 @@ def test_without_the_library_anchored_signatures_make_the_scan_incomplete(
     result = _scan(sigs / "key-folder")  # no anchors: nothing was expected, an info finding
     assert result.complete
     assert [f.rule_id for f in result.findings] == ["AIB705"]
+
+
+@needs_library
+def test_diff_reports_signature_changes(sigs: Path, tmp_path: Path) -> None:
+    """Releases of one model folder: signed, re-signed by another key, unsigned."""
+    import shutil
+
+    from aibom.bom import parse_bom
+    from aibom.diff.compare import diff
+
+    def release(name: str, source: str, signature: str | None) -> object:
+        root = tmp_path / name
+        shutil.copytree(sigs / source, root / "model")
+        (root / "model" / "model.sig").unlink()
+        if signature is not None:
+            shutil.copy(sigs / signature / "model.sig", root / "model" / "model.sig")
+        result = _scan(root, trust_keys=(TRUST / "trusted-key.pub",))
+        return parse_bom(render_bom(result, "json", spec_version="1.6").encode(), name)
+
+    signed = release("v1", "key-folder", "key-folder")
+    other = release("v2", "key-folder", "resigned-other-key")
+    unsigned = release("v3", "key-folder", None)
+
+    def kinds(old: object, new: object) -> set[str]:
+        return {c.kind for c in diff(old, new).changes if "sign" in c.kind}  # type: ignore[arg-type]
+
+    assert kinds(signed, other) == {"signer-changed", "signature-broken"}
+    assert kinds(signed, unsigned) == {"signature-removed"}
+    assert kinds(unsigned, signed) == {"newly-signed"}
+    assert kinds(signed, signed) == set()
+    # a release that adds an unsigned model next to signed ones
+    root = tmp_path / "v4"
+    shutil.copytree(tmp_path / "v1", root)
+    shutil.copytree(sigs / "key-folder", root / "extra")
+    (root / "extra" / "model.sig").unlink()
+    added = parse_bom(
+        render_bom(
+            _scan(root, trust_keys=(TRUST / "trusted-key.pub",)), "json", spec_version="1.6"
+        ).encode(),
+        "v4",
+    )
+    changes = [c for c in diff(signed, added).changes if c.kind == "newly-unsigned"]
+    assert [c.subject for c in changes] == ["extra"]
+
+
+@needs_library
+def test_diff_checks_the_aibom_signatures_first(sigs: Path) -> None:
+    from click.testing import CliRunner
+
+    from aibom.cli import main
+
+    runner = CliRunner()
+    good, bad = sigs / "bom" / "aibom.cdx.json", sigs / "bom-tampered" / "aibom.cdx.json"
+    key = str(TRUST / "trusted-key.pub")
+    ok = runner.invoke(
+        main,
+        ["diff", str(good), str(bad), "--old-signature", f"{good}.sig", "--trust-key", key],
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "downgraded" in ok.output
+    refused = runner.invoke(
+        main,
+        ["diff", str(good), str(bad), "--new-signature", f"{bad}.sig", "--trust-key", key],
+    )
+    assert refused.exit_code == 1
+    assert "AIB701" in refused.output and "not diffing" in refused.output
+    no_anchor = runner.invoke(main, ["diff", str(good), str(bad), "--old-signature", f"{good}.sig"])
+    assert no_anchor.exit_code == 2
