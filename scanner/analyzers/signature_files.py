@@ -78,7 +78,8 @@ def analyze_folders(files: list[FileRef], collected: Collected, config: Config) 
         return out
     from ..signatures.verify import library_available, verify_bundle
 
-    missing_library = library_available()
+    missing_library: str | None = None
+    probed = False
 
     policy = config.signatures
     known = {a.path: a.sha256 for a in collected.artifacts if a.sha256}
@@ -105,6 +106,8 @@ def analyze_folders(files: list[FileRef], collected: Collected, config: Config) 
             ),
             exists,
         )
+        if not anchors.empty and not probed:
+            missing_library, probed = library_available(), True
         if missing_library is not None and not anchors.empty:
             # trust anchors were given, so the user expects a verdict: never a quiet "info"
             out.errors.append(

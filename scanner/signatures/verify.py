@@ -71,6 +71,9 @@ def verify_bundle(
     trust_root: Path | None = None,
     online: bool = False,
 ) -> CryptoOutcome:
+    if not _anchors_for_method(bundle.method, anchors):
+        # nothing to verify against: say so without importing the library (half a second)
+        return _no_anchor(bundle)
     missing = library_available()
     if missing is not None:
         return CryptoOutcome(Verdict.UNVERIFIABLE, missing)
@@ -79,6 +82,34 @@ def verify_bundle(
     if bundle.method is SigningMethod.CERTIFICATE:
         return _verify_certificate(raw, bundle, anchors.certificate_chains)
     return _verify_sigstore(raw, bundle, anchors.identities, trust_root, online)
+
+
+def _anchors_for_method(method: SigningMethod, anchors: Anchors) -> bool:
+    if method is SigningMethod.KEY:
+        return bool(anchors.keys)
+    if method is SigningMethod.CERTIFICATE:
+        return bool(anchors.certificate_chains)
+    return bool(anchors.identities)
+
+
+def _no_anchor(bundle: ModelSignatureBundle) -> CryptoOutcome:
+    leaf = bundle.leaf
+    fingerprint = bundle.key_hint if bundle.method is SigningMethod.KEY else None
+    reason = {
+        SigningMethod.KEY: "signed with a private key; no trusted public key given",
+        SigningMethod.CERTIFICATE: "signed with a certificate; no trusted certificate chain given",
+        SigningMethod.SIGSTORE: "signed keyless with Sigstore; no trusted identity given",
+    }[bundle.method]
+    if leaf is None:
+        return CryptoOutcome(Verdict.UNVERIFIABLE, reason, key_fingerprint=fingerprint)
+    issuer = leaf.oidc_issuer if bundle.method is SigningMethod.SIGSTORE else leaf.issuer
+    return CryptoOutcome(
+        Verdict.UNVERIFIABLE,
+        reason,
+        signer=bundle.identity,
+        signer_issuer=issuer,
+        key_fingerprint=leaf.sha256,
+    )
 
 
 def _manifest(manifest: Any) -> tuple[SignedResource, ...]:
