@@ -21,7 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .bundle import ModelSignatureBundle, SignedResource, SigningMethod
+from .bundle import (
+    IN_TOTO_PAYLOAD_TYPE,
+    IN_TOTO_STATEMENT,
+    ModelSignatureBundle,
+    SignedResource,
+    SigningMethod,
+)
 from .trust import Anchors, SigstoreIdentity
 
 
@@ -318,12 +324,14 @@ def _sigstore_manifest(
     policy = sigstore_verify.policy.Identity(identity=identity.identity, issuer=identity.issuer)
     sigstore_bundle = Bundle.from_json(raw.decode("utf-8-sig"))
 
-    class _Offline(signing.Verifier):  # type: ignore[misc]  # the library is untyped
-        def _verify_signed_content(self, signature: Any) -> tuple[str, bytes]:
-            result: tuple[str, bytes] = verifier.verify_dsse(bundle=signature, policy=policy)
-            return result
-
-    return _quiet(_Offline().verify, sigstore_bundle)
+    payload_type, payload = verifier.verify_dsse(bundle=sigstore_bundle, policy=policy)
+    # what model_signing's Verifier.verify does after the signature check
+    if payload_type != IN_TOTO_PAYLOAD_TYPE:
+        raise ValueError(f"expected DSSE payload {IN_TOTO_PAYLOAD_TYPE}, got {payload_type}")
+    statement = json.loads(payload)
+    if not isinstance(statement, dict) or statement.get("_type") != IN_TOTO_STATEMENT:
+        raise ValueError("the DSSE payload is not an in-toto v1 statement")
+    return signing.dsse_payload_to_manifest(statement)
 
 
 def _reason(exc: BaseException) -> str:
