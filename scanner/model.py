@@ -251,6 +251,12 @@ class Dependency:
     scope: str = "required"  # "required" or "optional" (extras, dev and optional groups)
     group: str | None = None  # extra / dependency group / lock category
     requires: tuple[str, ...] = ()  # normalised names this one depends on (locks, envs)
+    # the edges whose exact target version the lock names (uv writes the version of a
+    # dependency entry when the lock holds several versions of that package: a fork)
+    pinned_requires: tuple[LockedEdge, ...] = ()
+    # the lock file or environment whose resolution this record is part of (None for a
+    # declaration: the graph builder assigns it to the nearest lock up the tree)
+    graph: str | None = None
     licenses: tuple[str, ...] = ()  # SPDX ids, expressions or free text
     direct: bool = True  # declared by the project (False for transitive lock / env entries)
     properties: tuple[tuple[str, str], ...] = ()  # extra facts (e.g. index the lock names)
@@ -259,6 +265,30 @@ class Dependency:
     @property
     def key(self) -> str:
         return normalize_name(self.name)
+
+
+@dataclass(frozen=True, order=True)
+class LockedEdge:
+    """An edge of a lock's graph: the normalised name of the package depended on and, when
+    the lock names it, its exact version."""
+
+    name: str
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class LockProject:
+    """A first-party project a lock resolves: uv's root package and its workspace members,
+    or the project beside a poetry / pdm / pipenv lock. Its edges are the lock's direct
+    dependencies of that project (and, for a workspace, the members it depends on)."""
+
+    name: str
+    version: str | None
+    folder: str  # the project's folder relative to the scan root ("." for the root)
+    lock: str  # the lock file (relative path)
+    location: Location
+    requires: tuple[LockedEdge, ...] = ()
+    member: bool = False  # a uv workspace member, not the workspace's own root
 
 
 @dataclass(frozen=True)
@@ -459,9 +489,15 @@ class Collected:
     suppressions: list[Suppression] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     pipelines: list[PipelineStage] = field(default_factory=list)
+    lock_projects: list[LockProject] = field(default_factory=list)
+    projects: list[ProjectInfo] = field(default_factory=list)  # every project, nested ones too
 
     def extend(self, other: Collected) -> None:
         self.pipelines.extend(other.pipelines)
+        self.lock_projects.extend(other.lock_projects)
+        if other.project is not None:
+            self.projects.append(other.project)
+        self.projects.extend(other.projects)
         self.dependencies.extend(other.dependencies)
         self.index_options.extend(other.index_options)
         self.artifacts.extend(other.artifacts)
@@ -528,9 +564,17 @@ class Inventory:
     # extra facts from network look-ups or other enrichers, keyed by what they describe
     index_facts: dict[str, Any] = field(default_factory=dict)
     pipelines: list[PipelineStage] = field(default_factory=list)
+    lock_projects: list[LockProject] = field(default_factory=list)
+    projects: list[ProjectInfo] = field(default_factory=list)  # every project, nested ones too
 
     def add(self, collected: Collected) -> None:
         self.pipelines.extend(collected.pipelines)
+        self.lock_projects.extend(collected.lock_projects)
+        known = set(self.projects)
+        for project in [*collected.projects, collected.project]:
+            if project is not None and project not in known:
+                known.add(project)
+                self.projects.append(project)
         self.dependencies.extend(collected.dependencies)
         self.index_options.extend(collected.index_options)
         self.artifacts.extend(collected.artifacts)

@@ -362,7 +362,7 @@ def test_library_component_fields() -> None:
     assert comp == {
         "bom-ref": "pkg:pypi/requests@2.31.0",
         "type": "library",
-        "name": "Requests",
+        "name": "requests",
         "version": "2.31.0",
         "scope": "required",
         "purl": "pkg:pypi/requests@2.31.0",
@@ -375,6 +375,7 @@ def test_library_component_fields() -> None:
             }
         ],
         "properties": [
+            {"name": "aibom:graph", "value": "uv.lock"},
             {"name": "aibom:source", "value": "requirements"},
             {"name": "aibom:source", "value": "uv.lock"},
         ],

@@ -67,7 +67,7 @@ def test_same_package_in_several_files_is_one_component_with_every_occurrence() 
     )
     assert [c.bom_ref for c in graph.components] == ["pkg:pypi/requests@2.31.0"]
     comp = graph.components[0]
-    assert comp.name == "Requests"
+    assert comp.name == "requests"  # the lock's spelling: it is the resolved package
     assert comp.version == "2.31.0"
     assert comp.purl == "pkg:pypi/requests@2.31.0"
     assert comp.occurrences == [
@@ -108,10 +108,14 @@ def test_range_with_two_known_versions_stays_versionless() -> None:
             dep("six", "b/uv.lock", 5, source=SourceKind.UV_LOCK, version="1.17.0"),
         )
     )
+    # no lock up the tree from requirements.txt: the range stays unresolved (a lock in
+    # another folder never resolves it); each lock's folder is a project of its own
     assert [c.bom_ref for c in graph.components] == [
         "pkg:pypi/six",
         "pkg:pypi/six@1.16.0",
         "pkg:pypi/six@1.17.0",
+        "project:a",
+        "project:b",
     ]
     versionless = graph.components[0]
     assert versionless.version is None
@@ -179,10 +183,10 @@ def test_direct_references_keep_the_redacted_url_in_purl_and_reference() -> None
         "pkg:pypi/wheelie?download_url=https://files.example.com/wheelie-1.0-py3-none-any.whl"
     ]
     assert wheel.urls == ["https://files.example.com/wheelie-1.0-py3-none-any.whl"]
-    local = comps["pkg:pypi/local#path:./libs/local"]
-    assert local.purl == "pkg:pypi/local"
+    local = comps["path:libs/local"]
+    assert local.purl is None  # a local folder is not the registry package of that name
     assert local.urls == []
-    assert local.properties["aibom:local-path"] == "./libs/local"
+    assert local.properties["aibom:local-path"] == "libs/local"
     assert all("s3cr3t" not in repr(c) for c in graph.components)
 
 
@@ -259,18 +263,27 @@ def test_edges_from_requires_prefer_the_same_file_and_root_depends_on_direct() -
         "pkg:pypi/other@2.0": ["pkg:pypi/six@1.17.0"],
         "pkg:pypi/six@1.16.0": [],
         "pkg:pypi/six@1.17.0": [],
-        "root:my-app": ["pkg:pypi/app-lib@1.0", "pkg:pypi/other@2.0"],
+        "project:a": ["pkg:pypi/app-lib@1.0"],
+        "project:b": ["pkg:pypi/other@2.0"],
+        "root:my-app": ["project:a", "project:b"],
     }
 
 
-def test_root_without_project_is_named_after_the_folder(tmp_path: Path) -> None:
-    folder = tmp_path / "my-service"
-    folder.mkdir()
-    graph = build_graph(Inventory(roots=(str(folder),)))
-    assert (graph.root.bom_ref, graph.root.name, graph.root.kind) == (
-        "root:my-service",
-        "my-service",
-        ComponentKind.APPLICATION,
+def test_root_without_project_does_not_depend_on_the_folder_name(tmp_path: Path) -> None:
+    roots = []
+    for name in ("my-service", "checkout-2"):
+        folder = tmp_path / name
+        folder.mkdir()
+        graph = build_graph(Inventory(roots=(str(folder),)))
+        roots.append((graph.root.bom_ref, graph.root.name, graph.root.kind))
+    assert (
+        roots[0]
+        == roots[1]
+        == (
+            "root:unnamed-project",
+            "unnamed-project",
+            ComponentKind.APPLICATION,
+        )
     )
 
 
@@ -479,14 +492,18 @@ def test_uv_fixture_project() -> None:
     assert click.specifiers == [">=8.1"]
     assert [h.value[:8] for h in click.dist_hashes] == ["8bb5376d", "9bbfada7"]
     # the path dependency declared in pyproject.toml joins the locked path component
-    helper = comps["pkg:pypi/helper@0.2.0#path:libs/helper"]
+    helper = comps["path:libs/helper"]
+    assert helper.version == "0.2.0" and helper.purl is None
     assert helper.occurrences == [Location("pyproject.toml", 10), Location("uv.lock", 37)]
-    # two locked versions for different Pythons: the range stays versionless
+    # two locked versions for different Pythons (a fork): the range is satisfied by both,
+    # so it joins both and no versionless ghost remains
     assert {r for r in comps if "python-dateutil" in r} == {
-        "pkg:pypi/python-dateutil",
         "pkg:pypi/python-dateutil@3.0.0",
         "pkg:pypi/python-dateutil@4.0.0",
     }
+    for version in ("3.0.0", "4.0.0"):
+        dateutil = comps[f"pkg:pypi/python-dateutil@{version}"]
+        assert any(o.path == "pyproject.toml" for o in dateutil.occurrences)
     assert graph.edges["pkg:pypi/python-dateutil@3.0.0"] == [
         "pkg:pypi/six@1.17.0",
         "pkg:pypi/tzdata@2026.6",
@@ -562,7 +579,7 @@ def test_path_dependency_joins_the_locked_version_at_the_same_path() -> None:
             ),
         )
     )
-    assert [c.bom_ref for c in graph.components] == ["pkg:pypi/helper@0.2.0#path:libs/helper"]
+    assert [c.bom_ref for c in graph.components] == ["path:libs/helper"]
     assert graph.components[0].occurrences == [
         Location("pyproject.toml", 10),
         Location("uv.lock", 37),

@@ -20,25 +20,24 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from ..model import (
     Artifact,
     CodeReference,
     Component,
     ComponentKind,
-    Dependency,
     Hash,
     Inventory,
     Lineage,
     Location,
-    SourceKind,
     normalize_name,
 )
 from ..redact import redact_text, redact_url
+from . import dependency_graph
+from .dependency_graph import purl_part
 
+UNNAMED_ROOT = "unnamed-project"
 COMMIT = re.compile(r"^[0-9a-fA-F]{40}$")
 _EXACT = re.compile(r"^\s*===?\s*([^\s,;*<>=!~]+)\s*$")
 
@@ -100,14 +99,17 @@ def build_graph(inventory: Inventory) -> BomGraph:
     by_location: dict[tuple[str, int | None, str | None], str] = {}
     by_package: dict[tuple[str, str], list[str]] = defaultdict(list)
 
-    dep_refs = _dependencies(inventory.dependencies, components, by_location)
+    part = dependency_graph.build(inventory, root)
+    components.update(part.components)
+    by_location.update(part.by_location)
+    for ref, targets in part.edges.items():
+        edges[ref].update(targets)
     for comp in components.values():
         if comp.ecosystem is not None:
             by_package[(comp.ecosystem, normalize_name(comp.name))].append(comp.bom_ref)
     for refs in by_package.values():
         refs.sort()
-    _dependency_edges(inventory.dependencies, dep_refs, by_package, components, edges)
-    direct = {dep_refs[i] for i, d in enumerate(inventory.dependencies) if d.direct} - {""}
+    direct = part.root_edges
 
     parents: dict[str, str] = {}
     by_path: dict[str, str] = {}
@@ -152,8 +154,9 @@ def _root(inventory: Inventory) -> Component:
             description=project.description,
         )
         return comp
-    first = inventory.roots[0] if inventory.roots else "."
-    name = Path(first).resolve().name or "project"
+    # no project at the top: a fixed name, so the AIBOM does not change with the name of
+    # the folder the repository was checked out into
+    name = UNNAMED_ROOT
     return Component(
         kind=ComponentKind.APPLICATION,
         name=name,
@@ -161,194 +164,6 @@ def _root(inventory: Inventory) -> Component:
         purl=None,
         bom_ref=f"root:{name}",
     )
-
-
-# ---------------------------------------------------------------- dependencies
-
-
-def _exact_version(dep: Dependency) -> str | None:
-    if dep.version:
-        return dep.version
-    match = _EXACT.match(dep.specifier or "")
-    return match.group(1) if match else None
-
-
-def _dependencies(
-    deps: list[Dependency],
-    components: dict[str, Component],
-    by_location: dict[tuple[str, int | None, str | None], str],
-) -> list[str]:
-    """Merge dependency records into components; returns each record's component ref."""
-    known: dict[tuple[str, str], set[str]] = defaultdict(set)
-    known_at_url: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for dep in deps:
-        version = _exact_version(dep)
-        if version and not dep.url:
-            known[(dep.ecosystem, dep.key)].add(version)
-        elif version and dep.url:
-            known_at_url[(dep.ecosystem, dep.key, redact_url(dep.url)[0])].add(version)
-    # sort so the display name and first-seen facts do not depend on input order
-    order = sorted(range(len(deps)), key=lambda i: _dep_sort_key(deps[i]))
-    refs: list[str] = [""] * len(deps)
-    constraints = [i for i in order if deps[i].source is SourceKind.CONSTRAINTS]
-    skip = set(constraints)
-    # ranges last, so they can join the one component a lock or a direct reference made
-    ranges = [i for i in order if i not in skip and not _exact_version(deps[i]) and not deps[i].url]
-    skip.update(ranges)
-    firsts = [i for i in order if i not in skip]
-    url_refs: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for i in firsts + ranges:
-        dep = deps[i]
-        version = _exact_version(dep)
-        url = redact_url(dep.url)[0] if dep.url else None
-        if version is None and url:
-            # `helper = {path = "libs/helper"}` joins the lock's `helper 0.2.0` at that path
-            at_url = known_at_url.get((dep.ecosystem, dep.key, url), set())
-            if len(at_url) == 1:
-                version = next(iter(at_url))
-        if version is None and not url:
-            versions = known.get((dep.ecosystem, dep.key), set())
-            direct_refs = url_refs.get((dep.ecosystem, dep.key), set())
-            if len(versions) == 1:
-                version = next(iter(versions))
-            elif not versions and len(direct_refs) == 1:
-                ref = next(iter(direct_refs))
-                _merge(components[ref], dep)
-                refs[i] = ref
-                by_location.setdefault(_loc_index(dep.location), ref)
-                continue
-        if url and dep.url_kind == "path":
-            purl = _package_purl(dep, version, None)
-            ref = f"{purl}#path:{url}"
-        else:
-            purl = _package_purl(dep, version, url)
-            ref = purl
-        comp = components.get(ref)
-        if comp is None:
-            comp = Component(
-                kind=ComponentKind.LIBRARY,
-                name=dep.name if dep.ecosystem != "pypi" else dep.name.strip(),
-                version=version,
-                purl=purl,
-                bom_ref=ref,
-                ecosystem=dep.ecosystem,
-                scope="optional",
-            )
-            if url and dep.url_kind == "path":
-                comp.properties["aibom:local-path"] = url
-            elif url:
-                comp.urls.append(url)
-                comp.properties["aibom:url-kind"] = dep.url_kind or "url"
-            components[ref] = comp
-        _merge(comp, dep)
-        if url:
-            url_refs[(dep.ecosystem, dep.key)].add(ref)
-        refs[i] = ref
-        by_location.setdefault(_loc_index(dep.location), ref)
-    # A constraint installs nothing: it narrows the component(s) of that name, if any.
-    by_name: dict[tuple[str, str], list[Component]] = defaultdict(list)
-    for comp in components.values():
-        if comp.ecosystem is not None:
-            by_name[(comp.ecosystem, normalize_name(comp.name))].append(comp)
-    for i in constraints:
-        dep = deps[i]
-        targets = sorted(by_name.get((dep.ecosystem, dep.key), []), key=lambda c: c.bom_ref)
-        version = _exact_version(dep)
-        exact = [c for c in targets if version and c.version == version]
-        for comp in exact or targets:
-            comp.occurrences.append(dep.location)
-            spec = (dep.specifier or "").strip()
-            if spec and not _EXACT.match(spec):
-                comp.specifiers.append(redact_text(spec)[0])
-            comp.multi_properties.append(("aibom:source", dep.source.value))
-        if exact or targets:
-            refs[i] = (exact or targets)[0].bom_ref
-            by_location.setdefault(_loc_index(dep.location), refs[i])
-    return refs
-
-
-def _dep_sort_key(dep: Dependency) -> tuple[Any, ...]:
-    loc = dep.location
-    return (loc.path, loc.line or 0, loc.member or "", dep.key, dep.version or "", dep.url or "")
-
-
-def _package_purl(dep: Dependency, version: str | None, url: str | None) -> str:
-    if dep.ecosystem == "conda":
-        props = dict(dep.properties)
-        text = f"pkg:conda/{_purl_part(dep.key)}"
-        if version:
-            text += f"@{_purl_part(version)}"
-        # purl qualifiers, in the canonical (sorted) order; a build pattern is not a build
-        qualifiers = [
-            ("build", props.get("conda-build") if version else None),
-            ("channel", props.get("conda-channel")),
-            ("subdir", props.get("conda-subdir")),
-        ]
-        pairs = [f"{k}={_purl_part(v)}" for k, v in qualifiers if v and "*" not in v]
-        return text + ("?" + "&".join(pairs) if pairs else "")
-    text = f"pkg:{_purl_part(dep.ecosystem or 'pypi')}/{_purl_part(dep.key)}"
-    if version:
-        text += f"@{_purl_part(version)}"
-    if url:
-        qualifier = "vcs_url" if dep.url_kind == "vcs" else "download_url"
-        text += f"?{qualifier}={_purl_part(url, safe=':/@+*')}"
-    return text
-
-
-def _purl_part(text: str, safe: str = "") -> str:
-    return quote(text, safe=safe + "-._~")
-
-
-def _merge(comp: Component, dep: Dependency) -> None:
-    if dep.scope == "required":
-        comp.scope = "required"
-    comp.occurrences.append(dep.location)
-    comp.dist_hashes.extend(dep.hashes)
-    comp.hashes.extend(dep.file_hashes)
-    comp.licenses.extend(dep.licenses)
-    spec = (dep.specifier or "").strip()
-    if spec and not _EXACT.match(spec):
-        comp.specifiers.append(redact_text(spec)[0])
-    multi = comp.multi_properties
-    multi.append(("aibom:source", dep.source.value))
-    for extra in dep.extras:
-        multi.append(("cdx:python:package:required-extra", extra))
-    if dep.marker:
-        multi.append(("aibom:marker", dep.marker))
-    if dep.group:
-        multi.append(("aibom:group", dep.group))
-    if dep.editable:
-        multi.append(("cdx:python:package:source:local:editable", "true"))
-    if dep.vcs_ref:
-        multi.append(("aibom:vcs-ref", dep.vcs_ref))
-    for key, value in dep.properties:
-        multi.append((key, redact_text(value)[0]))
-
-
-def _dependency_edges(
-    deps: list[Dependency],
-    refs: list[str],
-    by_package: dict[tuple[str, str], list[str]],
-    components: dict[str, Component],
-    edges: dict[str, set[str]],
-) -> None:
-    # (path, eco, name) -> refs declared in that file
-    in_file: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for dep, ref in zip(deps, refs, strict=True):
-        if ref:
-            in_file[(dep.location.path, dep.ecosystem, dep.key)].add(ref)
-    for dep, ref in zip(deps, refs, strict=True):
-        if not ref:
-            continue
-        for wanted in dep.requires:
-            name = normalize_name(wanted)
-            local = in_file.get((dep.location.path, dep.ecosystem, name))
-            candidates = sorted(local) if local else by_package.get((dep.ecosystem, name), [])
-            if not candidates:
-                continue
-            # prefer a versioned component (the resolved one) over a versionless range
-            versioned = [c for c in candidates if components[c].version]
-            edges[ref].add((versioned or candidates)[0])
 
 
 # ---------------------------------------------------------------- artifacts
@@ -510,13 +325,13 @@ def _hub_purl(kind: str, target: str, revision: str | None) -> str | None:
         return None
     org, _, name = target.rpartition("/")
     if kind == "hub-model":
-        purl = "pkg:huggingface/" + (f"{_purl_part(org)}/" if org else "") + _purl_part(name)
+        purl = "pkg:huggingface/" + (f"{purl_part(org)}/" if org else "") + purl_part(name)
         if revision and COMMIT.match(revision):
             purl += f"@{revision.lower()}"
         return purl
     if kind == "torch-hub" and org and "/" not in org:
-        purl = f"pkg:github/{_purl_part(org.lower())}/{_purl_part(name.lower())}"
-        return purl + (f"@{_purl_part(revision)}" if revision else "")
+        purl = f"pkg:github/{purl_part(org.lower())}/{purl_part(name.lower())}"
+        return purl + (f"@{purl_part(revision)}" if revision else "")
     return None
 
 

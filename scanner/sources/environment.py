@@ -37,6 +37,7 @@ import json
 import os
 import re
 import stat
+from dataclasses import replace
 from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
@@ -107,6 +108,12 @@ class _FileProblem(Exception):
 def collect_environment(path: Path, config: Config) -> Collected:
     """Every installed distribution under `path` (see the module docstring)."""
     shown = path.as_posix().rstrip("/") or "/"
+    result = _collect_environment(path, shown, config)
+    result.dependencies = [replace(d, graph=d.graph or shown) for d in result.dependencies]
+    return result
+
+
+def _collect_environment(path: Path, shown: str, config: Config) -> Collected:
     result = Collected()
     if not path.exists():
         result.errors.append(ScanError(Location(shown), "environment not found"))

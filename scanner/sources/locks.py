@@ -55,6 +55,8 @@ from ..model import (
     FileRef,
     Hash,
     Location,
+    LockedEdge,
+    LockProject,
     ScanError,
     SourceKind,
     normalize_name,
@@ -266,6 +268,7 @@ class _Entry:
     line: int | None
     hashes: list[Hash] = field(default_factory=list)
     requires: list[str] = field(default_factory=list)
+    pinned: list[LockedEdge] = field(default_factory=list)
     marker: str | None = None
     scope: str = "required"
     group: str | None = None
@@ -323,6 +326,8 @@ def _finish(
                 scope=e.scope,
                 group=e.group,
                 requires=tuple(sorted((set(e.requires) & locked) - {e.key})),
+                pinned_requires=tuple(sorted(set(p for p in e.pinned if p.name != e.key))),
+                graph=rel,
                 direct=e.key in direct,
                 properties=tuple(props),
             )
@@ -333,15 +338,18 @@ def _finish(
 def _collect(
     file: FileRef, reader: Any, source: SourceKind, kind: str
 ) -> Collected:  # reader(text, rel) -> (deps, errors)
+    # reader(text, rel) -> (deps, errors) or (deps, errors, lock projects)
     result = Collected()
     try:
         text = _read_text(file.path, file.size)
-        deps, errors = reader(text, file.rel)
+        deps, errors, *projects = reader(text, file.rel)
     except LockError as exc:
         result.errors.append(ScanError(Location(file.rel, exc.line), f"{kind}: {exc.reason}"))
         return result
     result.dependencies.extend(_with_verdict(file, deps))
     result.errors.extend(errors)
+    for found in projects:
+        result.lock_projects.extend(found)
     return result
 
 
@@ -475,13 +483,29 @@ def _poetry_source(entry: _Entry, source: Mapping[str, Any]) -> None:
 
 
 def collect_uv(file: FileRef, config: Config) -> Collected:
-    return _collect(file, read_uv, SourceKind.UV_LOCK, "uv.lock")
+    return _collect(file, read_uv_projects, SourceKind.UV_LOCK, "uv.lock")
 
 
 _UV_LOCAL = ("virtual", "editable", "directory", "path")
 
 
 def read_uv(text: str, rel: str) -> tuple[list[Dependency], list[ScanError]]:
+    deps, errors, _ = read_uv_projects(text, rel)
+    return deps, errors
+
+
+def _edge(edge: Mapping[str, Any]) -> LockedEdge:
+    version = edge.get("version")
+    return LockedEdge(
+        normalize_name(str(edge.get("name", ""))), version if isinstance(version, str) else None
+    )
+
+
+def read_uv_projects(
+    text: str, rel: str
+) -> tuple[list[Dependency], list[ScanError], list[LockProject]]:
+    """The lock's packages, errors, and the projects it resolves (its root package and the
+    workspace members) with their exact edges."""
     data = _load_toml(text)
     kind = "uv.lock"
     errors: list[ScanError] = []
@@ -517,11 +541,15 @@ def read_uv(text: str, rel: str) -> tuple[list[Dependency], list[ScanError]]:
         by_name.setdefault(node.entry.key, []).append(i)
 
     def targets(edge: Mapping[str, Any]) -> list[int]:
+        """The entries an edge points at: uv names the version (and the source) of a
+        dependency entry whenever the lock holds more than one candidate."""
         found = by_name.get(normalize_name(str(edge.get("name", ""))), [])
         version = edge.get("version")
         if isinstance(version, str):
-            exact = [i for i in found if nodes[i].entry.version == version]
-            return exact or found
+            found = [i for i in found if nodes[i].entry.version == version] or found
+        source = edge.get("source")
+        if len(found) > 1 and isinstance(source, Mapping) and source:
+            found = [i for i in found if _same_source(nodes[i].entry, source)] or found
         return found
 
     def closure(start: list[Mapping[str, Any]]) -> set[int]:
@@ -575,8 +603,10 @@ def read_uv(text: str, rel: str) -> tuple[list[Dependency], list[ScanError]]:
                 continue
             for t in targets(edge):
                 for extra in map(str, extras):
-                    nodes[t].entry.requires.extend(
-                        normalize_name(e["name"]) for e in nodes[t].optional.get(extra, [])
+                    extra_edges = nodes[t].optional.get(extra, [])
+                    nodes[t].entry.requires.extend(normalize_name(e["name"]) for e in extra_edges)
+                    nodes[t].entry.pinned.extend(
+                        _edge(e) for e in extra_edges if isinstance(e.get("version"), str)
                     )
 
     entries = []
@@ -591,7 +621,37 @@ def read_uv(text: str, rel: str) -> tuple[list[Dependency], list[ScanError]]:
     deps = _finish(
         entries, rel, SourceKind.UV_LOCK, direct=direct if roots else None, content_hash=None
     )
-    return deps, errors
+    lock_folder = posixpath.dirname(rel) or "."
+    projects = []
+    for i in roots:
+        node = nodes[i]
+        local = node.entry.url or "."
+        folder = posixpath.normpath(posixpath.join(lock_folder, local))
+        edges = _all_edges(node.edges, node.optional, node.dev)
+        projects.append(
+            LockProject(
+                name=node.entry.name,
+                version=node.entry.version,
+                folder=folder,
+                lock=rel,
+                location=Location(rel, node.entry.line),
+                requires=tuple(
+                    sorted({_edge(e) for e in edges} - {_edge({"name": node.entry.name})})
+                ),
+                member=folder != lock_folder,
+            )
+        )
+    return deps, errors, projects
+
+
+def _same_source(entry: _Entry, source: Mapping[str, Any]) -> bool:
+    kind, value = next(iter(source.items()))
+    if not isinstance(value, str):
+        return False
+    if kind == "registry":
+        return (INDEX, redact_url(value)[0]) in entry.props
+    clean = redact_url(value.split("#", 1)[0].split("?", 1)[0])[0]
+    return entry.url is not None and clean in entry.url
 
 
 def _all_edges(
@@ -674,6 +734,7 @@ def _uv_entry(
         for k, v in _table(raw, "dev-dependencies").items()
     }
     entry.requires = [normalize_name(e["name"]) for e in edges]
+    entry.pinned = [_edge(e) for e in edges if isinstance(e.get("version"), str)]
     return entry, edges, optional, dev, root
 
 

@@ -95,8 +95,10 @@ def collect(file: FileRef, config: Config) -> Collected:
 def top_level_only(out: Collected, rel: str) -> Collected:
     """Only a project file at the top of the scanned folder names the scanned project (the
     AIBOM's root component); a nested one (`libs/x/pyproject.toml`) is a sub-project whose
-    dependencies are inventoried but whose name is not the root's."""
-    if "/" in rel:
+    dependencies are inventoried but whose name is not the root's: it is kept in
+    `projects`, so the graph shows it as a first-party project component."""
+    if "/" in rel and out.project is not None:
+        out.projects.append(out.project)
         out.project = None
     return out
 
