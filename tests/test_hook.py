@@ -16,19 +16,26 @@ from aibom.config import Config
 from aibom.rules import all_rules
 from aibom.scan import scan
 
-PINS = Path(__file__).resolve().parent.parent / "fixtures" / "pins"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+# the pins rules' hand-written requirements-file pairs: fixtures/rules/AIB1xx/{bad,good}
+PIN_FOLDERS = sorted(
+    p / side
+    for p in (FIXTURES / "rules").iterdir()
+    if p.name.startswith("AIB1") and (p / "bad" / "requirements.txt").is_file()
+    for side in ("bad", "good")
+)
 SIX_WHEEL = "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274"
 
 
-def _copy(case: str, dest: Path) -> list[Path]:
-    shutil.copytree(PINS / case, dest, dirs_exist_ok=True)
+def _copy(case: Path, dest: Path) -> list[Path]:
+    shutil.copytree(case, dest, dirs_exist_ok=True)
     return sorted(p.relative_to(dest) for p in dest.rglob("*.txt"))
 
 
 def test_output_lines_and_exit_code_for_an_unpinned_requirement(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    files = _copy("aib101-bad", tmp_path)
+    files = _copy(FIXTURES / "rules" / "AIB101" / "bad", tmp_path)
     monkeypatch.chdir(tmp_path)
     code = run_check(tuple(files), None)
     out = capsys.readouterr().out
@@ -44,7 +51,7 @@ def test_output_lines_and_exit_code_for_an_unpinned_requirement(
 def test_clean_file_exits_zero_and_prints_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    files = _copy("aib111-good", tmp_path)
+    files = _copy(FIXTURES / "rules" / "AIB111" / "good", tmp_path)
     monkeypatch.chdir(tmp_path)
     assert run_check(tuple(files), None) == 0
     assert capsys.readouterr().out == ""
@@ -96,11 +103,10 @@ PIN_GROUPS = {"pins", "scan", "typosquat"}
 
 
 @pytest.mark.parametrize(
-    "case",
-    sorted(p.name for p in PINS.iterdir() if p.is_dir() and p.name.startswith("aib")),
+    "case", PIN_FOLDERS, ids=[f"{p.parent.name}-{p.name}" for p in PIN_FOLDERS]
 )
 def test_hook_findings_equal_full_scan_findings(
-    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = _copy(case, tmp_path)
     monkeypatch.chdir(tmp_path)
@@ -110,7 +116,7 @@ def test_hook_findings_equal_full_scan_findings(
     groups = {r.id: r.group for r in all_rules().values()}
     scan_findings = [f for f in result.findings if groups[f.rule_id] in PIN_GROUPS]
     assert hook_findings == scan_findings
-    assert bool(hook_findings) == case.endswith("-bad")
+    assert bool(hook_findings) == (case.name == "bad")
 
 
 def test_hook_does_not_import_heavy_libraries(tmp_path: Path) -> None:
@@ -176,7 +182,7 @@ def test_hook_equals_full_scan_on_a_project_with_includes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """fixtures/projects/messy: -r / -c includes, options, URLs, VCS, editables, credentials."""
-    shutil.copytree(PINS.parent / "projects" / "messy", tmp_path / "messy")
+    shutil.copytree(FIXTURES / "projects" / "messy", tmp_path / "messy")
     monkeypatch.chdir(tmp_path / "messy")
     files = sorted(p for p in Path(".").rglob("*.txt"))
     hook_findings, _ = check_files(files, Config())

@@ -388,7 +388,11 @@ def classify_zip(names: list[str]) -> dict[str, Any]:
         return {"format": fmt, "torch_prefixes": torch_prefixes, "code": code}
     if names and all(n.endswith(".npy") for n in names if not n.endswith("/")):
         return {"format": "npz"}
-    if "config.json" in members and any(n.startswith("model.weights.") for n in names):
+    # Keras 3 archives: config.json with the weights, or with metadata.json when the model
+    # has none (keras loads the config, and whatever it names, either way)
+    if "config.json" in members and (
+        "metadata.json" in members or any(n.startswith("model.weights.") for n in names)
+    ):
         return {"format": "keras"}
     return {"format": "zip"}
 

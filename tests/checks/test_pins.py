@@ -1,5 +1,5 @@
 """Pins and hashes checks (AIB101-AIB152): every rule fires on its minimal bad fixture in
-fixtures/pins/ with exact messages and lines, and stays silent on the matching good one;
+fixtures/rules/<RULE-ID>/bad with exact messages and lines, and stays silent on the matching good one;
 hand-built records for the cases files cannot express alone."""
 
 from __future__ import annotations
@@ -22,8 +22,23 @@ from aibom.sources.requirements import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-PINS = ROOT / "fixtures" / "pins"
+RULES = ROOT / "fixtures" / "rules"
 PROJECTS = ROOT / "fixtures" / "projects"
+
+
+def pin_case(name: str) -> Path:
+    """A pins rule's fixture folder: "aib111-bad" -> fixtures/rules/AIB111/bad."""
+    rule, side = name.rsplit("-", 1)
+    return RULES / rule.upper() / side
+
+
+# the pins rules whose pairs are requirements files (the hand-written cases)
+PIN_CASES = sorted(
+    f"{p.name.lower()}-{side}"
+    for p in RULES.iterdir()
+    if p.name.startswith("AIB1") and (p / "bad" / "requirements.txt").is_file()
+    for side in ("bad", "good")
+)
 C40 = "4f1c2d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e"
 SIX_WHEEL = "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274"
 
@@ -119,12 +134,12 @@ EXPECTED_BAD = {
 
 @pytest.mark.parametrize("rule", sorted(EXPECTED_BAD))
 def test_rule_fires_on_bad_fixture_and_not_on_good(rule: str) -> None:
-    assert _lines(_inventory_of(PINS / f"{rule}-bad")) == EXPECTED_BAD[rule]
-    assert _lines(_inventory_of(PINS / f"{rule}-good")) == []
+    assert _lines(_inventory_of(pin_case(f"{rule}-bad"))) == EXPECTED_BAD[rule]
+    assert _lines(_inventory_of(pin_case(f"{rule}-good"))) == []
 
 
 def test_every_fixture_folder_has_an_expectation() -> None:
-    folders = {p.name.rsplit("-", 1)[0] for p in PINS.iterdir() if p.is_dir()}
+    folders = {case.rsplit("-", 1)[0] for case in PIN_CASES}
     assert folders == set(EXPECTED_BAD)
 
 
@@ -192,11 +207,13 @@ def test_hash_in_constraints_switches_hash_mode_on_when_the_include_is_recorded(
 
 def test_mixed_hash_mode_matches_real_pip() -> None:
     """The aib111-bad fixture, run through pip 23.2.1 (`pip download --no-deps -d DIR -r
-    fixtures/pins/aib111-bad/requirements.txt`, network), fails with:
+    fixtures/rules/AIB111/bad/requirements.txt`, network), fails with:
     "ERROR: Hashes are required in --require-hashes mode, but they are missing from some
     requirements. ... idna==3.10 --hash=sha256:946d195a0d25..." and the aib111-good file
     downloads both packages. The same is asserted live in test_mixed_hash_mode_live."""
-    assert [line.split(" ")[1] for line in _lines(_inventory_of(PINS / "aib111-bad"))] == ["AIB111"]
+    assert [line.split(" ")[1] for line in _lines(_inventory_of(pin_case("aib111-bad")))] == [
+        "AIB111"
+    ]
 
 
 @pytest.mark.network
@@ -216,7 +233,7 @@ def test_mixed_hash_mode_live(tmp_path: Path) -> None:
                 "-d",
                 str(tmp_path / case),
                 "-r",
-                str(PINS / case / "requirements.txt"),
+                str(pin_case(case) / "requirements.txt"),
             ],
             capture_output=True,
             text=True,
