@@ -2,6 +2,12 @@
 
 Precedence (last wins): defaults < config file < environment (AIBOM_*) < command line.
 Unknown keys are an error that names the key and the file.
+
+Trust: a config file found in the scanned folder belongs to the tree being scanned, which may
+be hostile (a pull request). Its settings may tighten the scan freely; every setting that
+weakens it is applied but recorded (`Config.tree_settings`, reported as AIB910); settings that
+reach the network or name cache/database paths, raise limits, or would hide AIB910 itself are
+not applied (recorded as AIB911). A file given with `--config` is the user's own: trusted.
 """
 
 from __future__ import annotations
@@ -10,12 +16,27 @@ import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, InputError
 from .model import Severity
 from .signatures.trust import SignaturePolicy, cli_rules, policy_from_table
+
+
+class TreeEffect(StrEnum):
+    """What a setting from the scanned tree's own config file did to the scan."""
+
+    WEAKENS = "weakens"  # applied, and reported (AIB910)
+    IGNORED = "ignored"  # not applied: only the command line or the user's config may (AIB911)
+
+
+@dataclass(frozen=True)
+class TreeSetting:
+    key: str  # the file key as written (`safe-globals`, `severity.AIB201`)
+    value: str  # shown value: bounded and redacted
+    effect: TreeEffect
 
 
 @dataclass(frozen=True)
@@ -60,6 +81,7 @@ class Config:
     reproducible: bool = False
     workers: int = 0  # 0: one per core
     config_file: Path | None = None  # where the file settings came from
+    tree_settings: tuple[TreeSetting, ...] = ()  # weakening/ignored settings from the tree
 
     def severity_for(self, rule_id: str, default: Severity) -> Severity:
         for rid, sev in self.severity_overrides:
@@ -200,8 +222,92 @@ def settings_from_file(path: Path, table: Any) -> dict[str, Any]:
     return values
 
 
+# Settings the scanned tree may never make: network access, paths aibom writes or trusts.
+UNTRUSTED_KEYS = frozenset(
+    {"online", "index-url", "cache-dir", "cache-ttl", "timeout", "audit", "vuln-service", "vuln-db"}
+)
+# Limits a tree may lower (tighten) but not raise.
+LIMIT_KEYS = frozenset({"max-archive-depth", "max-archive-members", "max-decompressed-bytes"})
+# The rules that report the tree's own settings: the tree cannot disable or soften them.
+PROTECTED_RULES = frozenset(
+    {"AIB910", "AIB911", "scanned-config-weakens-scan", "scanned-config-ignored"}
+)
+_SHOWN = 200  # characters of a setting's value quoted in a finding
+
+
+def _shown(value: Any) -> str:
+    from .redact import redact_text
+
+    if isinstance(value, (list, tuple, frozenset, set)):
+        text = ", ".join(sorted(str(v) for v in value))
+    else:
+        text = str(value)
+    text = redact_text(text)[0]
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
+def judge_tree_settings(
+    table: dict[str, Any], values: dict[str, Any]
+) -> tuple[dict[str, Any], tuple[TreeSetting, ...]]:
+    """Split settings read from the scanned tree into those applied and the record of what
+    weakened the scan or was refused (see the module docstring)."""
+    from .rules import get_rule
+
+    defaults = Config()
+    applied: dict[str, Any] = {}
+    notes: list[TreeSetting] = []
+    for key in table:
+        if key not in FILE_KEYS:
+            continue  # `signatures`: judged by its own reader (trust anchors never from the tree)
+        attr = FILE_KEYS[key][0]
+        value = values[attr]
+        default = getattr(defaults, attr)
+        if key in UNTRUSTED_KEYS:
+            if value != default:
+                notes.append(TreeSetting(key, _shown(table[key]), TreeEffect.IGNORED))
+            continue
+        if key in LIMIT_KEYS:
+            if value > default:
+                notes.append(TreeSetting(key, _shown(table[key]), TreeEffect.IGNORED))
+                continue
+        elif key == "disable":
+            kept = frozenset(v for v in value if v not in PROTECTED_RULES)
+            if kept != value:
+                notes.append(TreeSetting(key, _shown(value - kept), TreeEffect.IGNORED))
+            if kept:
+                notes.append(TreeSetting(key, _shown(kept), TreeEffect.WEAKENS))
+            value = kept
+        elif key == "severity":
+            kept_overrides = []
+            for rule_id, sev in value:
+                if rule_id in PROTECTED_RULES:
+                    notes.append(TreeSetting(f"severity.{rule_id}", sev.label, TreeEffect.IGNORED))
+                    continue
+                try:
+                    lowered = sev < get_rule(rule_id).severity
+                except KeyError:
+                    lowered = False
+                if lowered:
+                    notes.append(TreeSetting(f"severity.{rule_id}", sev.label, TreeEffect.WEAKENS))
+                kept_overrides.append((rule_id, sev))
+            value = tuple(kept_overrides)
+        elif key == "fail-on":
+            if value > default:
+                notes.append(TreeSetting(key, value.label, TreeEffect.WEAKENS))
+        elif key == "new-package-days":
+            if value < default:
+                notes.append(TreeSetting(key, _shown(value), TreeEffect.WEAKENS))
+        elif key in ("exclude", "safe-globals", "allowed-packages") and value:
+            notes.append(TreeSetting(key, _shown(value), TreeEffect.WEAKENS))
+        applied[attr] = value
+    return applied, tuple(notes)
+
+
 def load_config(root: Path, config_file: Path | None = None, **cli: Any) -> Config:
-    """Build the Config for a scan of `root`. `cli` holds only options the user gave."""
+    """Build the Config for a scan of `root`. `cli` holds only options the user gave.
+
+    A `config_file` given by the user is trusted; one found in `root` is the scanned tree's
+    and goes through `judge_tree_settings`."""
     values: dict[str, Any] = {}
     found: tuple[Path, Any] | None
     if config_file is not None:
@@ -214,7 +320,11 @@ def load_config(root: Path, config_file: Path | None = None, **cli: Any) -> Conf
     trust_identities: tuple[str, ...] = cli.pop("trust_identities", None) or ()
     policy = SignaturePolicy()
     if found is not None:
-        values.update(settings_from_file(*found))
+        settings = settings_from_file(*found)
+        if config_file is None:
+            settings, notes = judge_tree_settings(found[1], settings)
+            values["tree_settings"] = notes
+        values.update(settings)
         values["config_file"] = found[0]
         table = found[1].get("signatures") if isinstance(found[1], dict) else None
         if table is not None:

@@ -12,6 +12,10 @@ Not secrets, kept as written:
 - the bare user name of an SSH URL (`git+ssh://git@github.com/...`, `ssh://git@host/...`),
   which is the conventional account name, not a credential.
 
+A path segment that is plainly a token (a known token prefix such as `ghp_`, `glpat-`, `hf_`,
+`pypi-`, or 24+ characters mixing upper case, lower case and digits, as private index URLs
+like `https://host/<TOKEN>/simple` carry) is replaced with `***` too; hex digests are kept.
+
 `redact_text(text)` applies `redact_url` to every URL found in free text (a requirements line,
 an error message).
 """
@@ -51,6 +55,26 @@ _PLACEHOLDER = re.compile(r"^(?:\$\{[A-Za-z0-9_]+\}|\$[A-Za-z_][A-Za-z0-9_]*|%[A
 _SSH_SCHEMES = frozenset({"ssh", "git+ssh", "hg+ssh", "svn+ssh", "bzr+ssh", "git"})
 _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
 _URL_END = frozenset(" \t\r\n\f\v\"'<>")
+_TOKEN_PREFIXED = re.compile(
+    r"^(?:ghp_|gho_|ghu_|ghs_|ghr_|github_pat_|glpat-|gldt-|hf_|xox[abprs]-|sk-|pypi-|npm_"
+    r"|AKIA|ASIA)[A-Za-z0-9_\-]{12,}$"
+)
+_TOKEN_LIKE = re.compile(
+    r"^(?=[A-Za-z0-9_\-]*[a-z])(?=[A-Za-z0-9_\-]*[A-Z])(?=[A-Za-z0-9_\-]*\d)[A-Za-z0-9_\-]{24,}$"
+)
+
+
+def _redact_path(path: str) -> tuple[str, bool]:
+    """Replace path segments that are tokens (see the module docstring) with ***."""
+    if len(path) < 13:
+        return path, False
+    had = False
+    segments = path.split("/")
+    for i, seg in enumerate(segments):
+        if len(seg) >= 13 and (_TOKEN_PREFIXED.match(seg) or _TOKEN_LIKE.match(seg)):
+            segments[i] = REDACTED
+            had = True
+    return ("/".join(segments), True) if had else (path, False)
 
 
 def _is_placeholder(part: str) -> bool:
@@ -82,9 +106,16 @@ def redact_url(url: str) -> tuple[str, bool]:
         if secret:
             authority = f"{REDACTED}@{host}"
             had = True
-    rebuilt = url[: scheme_end + 3] + authority + rest[authority_end:]
+    tail = rest[authority_end:]
+    path_end = len(tail)
+    for sep in "?#":
+        pos = tail.find(sep)
+        if pos != -1:
+            path_end = min(path_end, pos)
+    path, had_path = _redact_path(tail[:path_end])
+    rebuilt = url[: scheme_end + 3] + authority + path + tail[path_end:]
     rebuilt, had_query = _redact_query(rebuilt)
-    return rebuilt, had or had_query
+    return rebuilt, had or had_path or had_query
 
 
 def _redact_query(url: str) -> tuple[str, bool]:

@@ -38,7 +38,8 @@ AIB902 = "critical"
     assert config.disabled_rules == frozenset({"AIB101"})
     assert config.safe_globals == frozenset({"mylib.Head"})
     assert config.allowed_packages == frozenset({"acme-internal"})
-    assert config.online is True
+    # the scanned tree may not turn network access on (reported as AIB911)
+    assert config.online is False
     assert config.severity_for("AIB902", Severity.HIGH) is Severity.CRITICAL
     assert config.severity_for("AIB901", Severity.HIGH) is Severity.HIGH
     assert config.config_file == tmp_path / "pyproject.toml"

@@ -201,13 +201,13 @@ def test_hook_equals_full_scan_on_a_project_with_includes(
 
 
 def test_dependency_path_check_modules_own_exactly_the_pins_and_scan_rules() -> None:
-    from aibom.checks import pins, scan_errors, typosquat
+    from aibom.checks import config_trust, pins, scan_errors, typosquat
     from aibom.checks.integrity import RULE_IDS as INTEGRITY_RULE_IDS
     from aibom.commands.check import DEPENDENCY_GROUPS
     from aibom.rules import load_groups
 
     # the pins group also holds the rules `aibom verify` reports (never a `check` finding)
-    modules = (*scan_errors.CHECKS, *pins.CHECKS, *typosquat.CHECKS)
+    modules = (*scan_errors.CHECKS, *config_trust.CHECKS, *pins.CHECKS, *typosquat.CHECKS)
     owned = set().union(*(c.rule_ids for c in modules))
     assert owned | INTEGRITY_RULE_IDS == set(load_groups(DEPENDENCY_GROUPS))
     assert owned | INTEGRITY_RULE_IDS == {

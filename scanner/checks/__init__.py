@@ -22,6 +22,7 @@ class Check:
 def all_checks() -> tuple[Check, ...]:
     from . import (
         code_refs,
+        config_trust,
         index,
         model_formats,
         pickles,
@@ -34,6 +35,7 @@ def all_checks() -> tuple[Check, ...]:
 
     return (
         *scan_errors.CHECKS,
+        *config_trust.CHECKS,
         *pins.CHECKS,
         *pickles.CHECKS,
         *model_formats.CHECKS,

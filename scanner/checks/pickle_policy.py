@@ -63,7 +63,7 @@ def classify(imp: PickleImport, config: Config) -> tuple[str, str | None]:
         return "unresolved", None
     data = globals_data()
     qual = imp.qualname
-    if qual in data.safe or qual in config.safe_globals:
+    if qual in data.safe:
         return "safe", None
     entry = dangerous_entry(imp.module, imp.name, data)
     if entry is not None:
@@ -71,6 +71,9 @@ def classify(imp: PickleImport, config: Config) -> tuple[str, str | None]:
     for part in imp.name.split("."):
         if part in data.attributes:
             return "dangerous", part
+    # the user's safe-globals come after the dangerous list: they can never allow its names
+    if qual in config.safe_globals:
+        return "safe", None
     root = imp.module.split(".", 1)[0]
     if root in sys.stdlib_module_names or root in ("__builtin__", "builtins"):
         return "unknown-stdlib", None

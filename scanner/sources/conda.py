@@ -28,6 +28,7 @@ import yaml
 from ..config import Config
 from ..model import Collected, Dependency, FileRef, IndexOption, Location, ScanError, SourceKind
 from ..redact import redact_text, redact_url
+from .confine import scan_roots
 from .requirements import parse_requirement_lines
 from .text import read_limited_text, text_suppressions
 
@@ -46,11 +47,17 @@ _NAME = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.\-]*)")
 def collect(file: FileRef, config: Config) -> Collected:
     text, out = read_limited_text(file, MAX_FILE_BYTES, "a conda environment file")
     if text is not None:
-        out.extend(parse_environment_text(text, file.rel, base_dir=file.path.parent))
+        out.extend(
+            parse_environment_text(
+                text, file.rel, base_dir=file.path.parent, roots=scan_roots(config)
+            )
+        )
     return out
 
 
-def parse_environment_text(text: str, rel: str, *, base_dir: Path | None = None) -> Collected:
+def parse_environment_text(
+    text: str, rel: str, *, base_dir: Path | None = None, roots: tuple[Path, ...] | None = None
+) -> Collected:
     """Parse environment.yml content recorded as `rel`; `pip: -r file` lines resolve
     against `base_dir`."""
     out = Collected()
@@ -74,7 +81,7 @@ def parse_environment_text(text: str, rel: str, *, base_dir: Path | None = None)
     if not isinstance(root, yaml.MappingNode):
         out.errors.append(ScanError(_loc(rel, root), "a conda environment file must be a mapping"))
         return out
-    reader = _Reader(rel, base_dir, out)
+    reader = _Reader(rel, base_dir, out, roots)
     for key_node, value_node in root.value:
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
         if key == "channels":
@@ -93,6 +100,7 @@ class _Reader:
     rel: str
     base_dir: Path | None
     out: Collected
+    roots: tuple[Path, ...] | None = None  # `pip: -r` includes are read only inside these
     items: int = 0
 
     def error(self, node: yaml.Node, reason: str) -> None:
@@ -158,7 +166,9 @@ class _Reader:
                 continue
             lines.append((str(item.value), item.start_mark.line + 1))
         self.out.extend(
-            parse_requirement_lines(lines, self.rel, source=SOURCE, base_dir=self.base_dir)
+            parse_requirement_lines(
+                lines, self.rel, source=SOURCE, base_dir=self.base_dir, roots=self.roots
+            )
         )
 
     def conda_spec(self, text: str, node: yaml.Node) -> None:

@@ -17,11 +17,15 @@ then read each logical line:
   and archives, with per-requirement options `--hash` (any number), `--config-settings/-C`
   and `--global-option`.
 
-`${NAME}` (upper-case letters, digits, `_`) is expanded from the environment like pip does;
-an undefined variable stays as written. Credentials found in URLs are redacted everywhere
-(`aibom.redact`); a credential written literally in the file (not through a `${VAR}`) is
-flagged (`IndexOption.had_credentials`, or the property `credentials=redacted` on a
-dependency).
+`${NAME}` placeholders are kept as written, never expanded: pip expands them from the
+installing machine's environment, and the scanner's environment (a CI job's secrets) must never
+reach an output. A requirement or include whose name or path comes from a placeholder is
+reported, not guessed. Credentials found in URLs are redacted everywhere (`aibom.redact`); a
+credential written literally in the file (not through a `${VAR}`) is flagged
+(`IndexOption.had_credentials`, or the property `credentials=redacted` on a dependency).
+
+The scanned tree is untrusted: `-r` / `-c` includes are followed only inside the scanned
+roots (`confine`); one that points elsewhere is reported and not read.
 
 Nothing here executes or fetches anything: a remote `-r https://...` include is recorded as
 a scan error (not followed), so the scan is honestly incomplete.
@@ -33,7 +37,6 @@ import os
 import posixpath
 import re
 import shlex
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -53,6 +56,7 @@ from ..model import (
     Suppression,
 )
 from ..redact import redact_text, redact_url
+from .confine import inside, scan_roots
 from .pep508 import (
     exact_version,
     fragment_params,
@@ -76,7 +80,10 @@ MAX_LOGICAL_LINE = 64 * 1024  # characters in one (joined) logical line
 
 # pip's regexes (pip/_internal/req/req_file.py)
 COMMENT_RE = re.compile(r"(^|\s+)#.*$")  # pip's; use split_comment (linear time) instead
-ENV_VAR_RE = re.compile(r"(?P<var>\$\{(?P<name>[A-Z0-9_]+)\})")
+ENV_VAR_RE = re.compile(r"(?P<var>\$\{(?P<name>[A-Za-z0-9_]+)\})")
+# the userinfo of a URL (`https://${USER}:${TOKEN}@host`): the one place pip users put
+# placeholders that aibom needs no value for
+_USERINFO_RE = re.compile(r"://[^/@\s]*@")
 
 
 # option spellings -> (long form, takes a value)
@@ -119,7 +126,9 @@ def source_for_name(rel: str) -> SourceKind:
 
 
 def collect(file: FileRef, config: Config) -> Collected:
-    return parse_requirements_file(file.path, file.rel, source=source_for_name(file.rel))
+    return parse_requirements_file(
+        file.path, file.rel, source=source_for_name(file.rel), roots=scan_roots(config)
+    )
 
 
 def parse_requirements_file(
@@ -127,10 +136,11 @@ def parse_requirements_file(
     rel_path: str,
     *,
     source: SourceKind = SourceKind.REQUIREMENTS,
-    environ: Mapping[str, str] | None = None,
+    roots: tuple[Path, ...] | None = None,
 ) -> Collected:
-    """Parse one requirements file on disk (and everything it includes)."""
-    parser = _Parser(environ if environ is not None else os.environ)
+    """Parse one requirements file on disk (and everything it includes). With `roots`,
+    includes are followed only inside those folders."""
+    parser = _Parser(roots)
     parser.parse_file(path, rel_path, source, depth=0, stack=())
     return parser.out
 
@@ -141,12 +151,12 @@ def parse_requirements_text(
     *,
     source: SourceKind = SourceKind.REQUIREMENTS,
     base_dir: Path | None = None,
-    environ: Mapping[str, str] | None = None,
+    roots: tuple[Path, ...] | None = None,
 ) -> Collected:
     """Parse requirements given as a string, recorded as `rel_path`. Includes are resolved
     against `base_dir` (the folder of the file the text came from); without it, an include
     is recorded as a scan error."""
-    parser = _Parser(environ if environ is not None else os.environ)
+    parser = _Parser(roots)
     stack: tuple[Path, ...] = ()
     if base_dir is not None:
         stack = (real_path(base_dir / posixpath.basename(rel_path)),)
@@ -160,12 +170,12 @@ def parse_requirement_lines(
     *,
     source: SourceKind,
     base_dir: Path | None,
-    environ: Mapping[str, str] | None = None,
+    roots: tuple[Path, ...] | None = None,
 ) -> Collected:
     """Parse logical requirement lines that live in another kind of file (the `pip:` list
     of a conda environment): each `(line text, line number)` is read like one line of a
     requirements file and recorded at that line of `rel_path`."""
-    parser = _Parser(environ if environ is not None else os.environ)
+    parser = _Parser(roots)
     for text, number in lines:
         parser.handle_line(text, number, rel_path, source, base_dir, 0, ())
     return parser.out
@@ -179,7 +189,7 @@ def parse_requirement_lines(
 
 @dataclass
 class _Parser:
-    environ: Mapping[str, str]
+    roots: tuple[Path, ...] | None  # includes are read only inside these (None: anywhere)
     out: Collected = field(default_factory=Collected)
     lines_read: int = 0
     done: set[tuple[Path, SourceKind]] = field(default_factory=set)
@@ -317,9 +327,9 @@ class _Parser:
         editable_value: str | None = None
         for long_name, value in options:
             if long_name == "--hash":
-                hashes.append(_hash(self._expand(value)))
+                hashes.append(_hash(value))
             elif long_name in ("--config-settings", "--global-option"):
-                req_props.append((long_name.lstrip("-"), redact_text(self._expand(value))[0]))
+                req_props.append((long_name.lstrip("-"), redact_text(value)[0]))
             elif long_name in ("--requirement", "--constraint"):
                 # recorded too: checks need to know which files pip reads together
                 self._index_option(long_name, value, loc)
@@ -348,21 +358,12 @@ class _Parser:
         ids = tuple(p.strip() for p in (match.group(1) or "").split(",") if p.strip())
         self.out.suppressions.append(Suppression(loc, ids, match.group(2).strip()))
 
-    def _expand(self, text: str) -> str:
-        def repl(match: re.Match[str]) -> str:
-            value = self.environ.get(match.group("name"))
-            return match.group("var") if value is None else value
-
-        return ENV_VAR_RE.sub(repl, text) if "${" in text else text
-
     def _index_option(self, option: str, written: str, loc: Location) -> None:
-        value = self._expand(written)
         had = False
         if option in _URL_OPTIONS:
-            _, had = redact_url(written)  # a literal secret in the file, not a ${VAR}
-            value = redact_url(value)[0]
+            value, had = redact_url(written)  # a literal secret in the file, not a ${VAR}
         else:
-            value = redact_text(value)[0]
+            value = redact_text(written)[0]
         self.out.index_options.append(IndexOption(option, value, loc, had))
 
     # ---- includes
@@ -377,7 +378,7 @@ class _Parser:
         depth: int,
         stack: tuple[Path, ...],
     ) -> None:
-        target = self._expand(written)
+        target = written
         # pip: what a -c file includes is constraints; what a -r file includes is not
         nested_source = (
             SourceKind.CONSTRAINTS if option == "--constraint" else SourceKind.REQUIREMENTS
@@ -402,6 +403,14 @@ class _Parser:
                 loc.path, loc.line, f"{option} {shown} not followed (no folder to resolve it)"
             )
             return
+        if ENV_VAR_RE.search(target):
+            self.error(
+                loc.path,
+                loc.line,
+                f"{option} {shown} not followed: its path comes from an environment variable, "
+                "which the scan does not expand",
+            )
+            return
         if depth + 1 > MAX_INCLUDE_DEPTH:
             self.error(
                 loc.path,
@@ -418,6 +427,13 @@ class _Parser:
             self.error(loc.path, loc.line, f"{option} {shown}: a file name cannot hold NUL")
             return
         real = real_path(path)
+        if not inside(path, self.roots):
+            self.error(
+                loc.path,
+                loc.line,
+                f"{option} {shown} points outside the scanned folders; not read",
+            )
+            return
         if real in stack:
             self.error(
                 loc.path,
@@ -448,7 +464,15 @@ class _Parser:
         *,
         editable: bool,
     ) -> None:
-        text = self._expand(written).strip()
+        text = written.strip()
+        if ENV_VAR_RE.search(_USERINFO_RE.sub("://", text)):
+            self.error(
+                loc.path,
+                loc.line,
+                f"requirement not read: it names an environment variable, which the scan does "
+                f"not expand: {raw}",
+            )
+            return
         literal_secret = redact_text(written)[1]
         if literal_secret:
             props = [*props, ("credentials", "redacted")]

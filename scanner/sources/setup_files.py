@@ -44,6 +44,7 @@ from ..model import (
     SourceKind,
 )
 from ..redact import redact_text, redact_url
+from .confine import inside, scan_roots
 from .pep508 import exact_version, url_kind, vcs_ref
 from .pyproject import top_level_only
 from .requirements import parse_requirements_file
@@ -118,11 +119,17 @@ def _requirement(
 def collect_setup_cfg(file: FileRef, config: Config) -> Collected:
     text, out = read_limited_text(file, MAX_FILE_BYTES)
     if text is not None:
-        out.extend(parse_setup_cfg_text(text, file.rel, base_dir=file.path.parent))
+        out.extend(
+            parse_setup_cfg_text(
+                text, file.rel, base_dir=file.path.parent, roots=scan_roots(config)
+            )
+        )
     return top_level_only(out, file.rel)
 
 
-def parse_setup_cfg_text(text: str, rel: str, *, base_dir: Path | None = None) -> Collected:
+def parse_setup_cfg_text(
+    text: str, rel: str, *, base_dir: Path | None = None, roots: tuple[Path, ...] | None = None
+) -> Collected:
     out = Collected()
     parser = configparser.RawConfigParser(strict=True, interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
@@ -156,11 +163,19 @@ def parse_setup_cfg_text(text: str, rel: str, *, base_dir: Path | None = None) -
         for key, (scope, group) in _LIST_KEYS.items():
             value = parser["options"].get(key)
             if value is not None:
-                _cfg_list(value, rel, "options", key, scope, group, lines, base_dir, out)
+                _cfg_list(value, rel, "options", key, scope, group, lines, (base_dir, roots), out)
     if parser.has_section("options.extras_require"):
         for extra, value in parser["options.extras_require"].items():
             _cfg_list(
-                value, rel, "options.extras_require", extra, "optional", extra, lines, base_dir, out
+                value,
+                rel,
+                "options.extras_require",
+                extra,
+                "optional",
+                extra,
+                lines,
+                (base_dir, roots),
+                out,
             )
     return out
 
@@ -211,9 +226,10 @@ def _cfg_list(
     scope: str,
     group: str | None,
     lines: _CfgLines,
-    base_dir: Path | None,
+    folders: tuple[Path | None, tuple[Path, ...] | None],  # (base folder, scanned roots)
     out: Collected,
 ) -> None:
+    base_dir, roots = folders
     key_line = lines.key(section, key)
     stripped = value.strip()
     if stripped.startswith("file:"):
@@ -227,12 +243,20 @@ def _cfg_list(
                 continue
             target = rel.rsplit("/", 1)[0] + "/" + name if "/" in rel else name
             path = base_dir / name
+            if not inside(path, roots):
+                out.errors.append(
+                    ScanError(
+                        Location(rel, key_line),
+                        f"{key} = file: {name} points outside the scanned folders; not read",
+                    )
+                )
+                continue
             if not path.is_file():
                 out.errors.append(
                     ScanError(Location(rel, key_line), f"{key} reads {name}, which is not found")
                 )
                 continue
-            got = parse_requirements_file(path, target, source=SourceKind.SETUP_CFG)
+            got = parse_requirements_file(path, target, source=SourceKind.SETUP_CFG, roots=roots)
             got.dependencies = [
                 dataclasses.replace(d, scope=scope, group=group) for d in got.dependencies
             ]

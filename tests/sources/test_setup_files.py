@@ -193,7 +193,7 @@ def test_setup_cfg_file_directive_and_no_interpolation(tmp_path: Path) -> None:
         "[metadata]\nname = cli\nversion = attr: cli.__version__\ndescription = 100%(x)s\n"
         "[options]\ninstall_requires = file: requirements.txt, missing.txt\n"
     )
-    got = collect_setup_cfg(ref(tmp_path, "setup.cfg"), Config())
+    got = collect_setup_cfg(ref(tmp_path, "setup.cfg"), Config(roots=(tmp_path,)))
     assert got.project == ProjectInfo("cli", None, Location("setup.cfg", 2), (), "100%(x)s")
     assert [(d.name, d.location, d.source, d.scope) for d in got.dependencies] == [
         ("click", Location("requirements.txt", 1), SourceKind.SETUP_CFG, "required"),
