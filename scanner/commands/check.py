@@ -147,8 +147,8 @@ def run_group_checks(inventory: Inventory, config: Config, groups: set[str]) -> 
     if groups <= DEPENDENCY_GROUPS:
         from ..checks import config_trust, pins, scan_errors, typosquat
 
-        # these modules own exactly the rules of the `scan`, `pins` and `typosquat`
-        # groups that checks emit (a test asserts it), so the rule files need not be read to know
+        # these modules own exactly the rules of the `scan`, `pins` and `typosquat` groups
+        # that checks emit (a test asserts it), so the rule files need not be read to know
         # which ids are wanted
         checks = (*scan_errors.CHECKS, *config_trust.CHECKS, *pins.CHECKS, *typosquat.CHECKS)
         wanted = set().union(*(c.rule_ids for c in checks))
