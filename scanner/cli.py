@@ -180,6 +180,30 @@ def main() -> None:
     help="Record the current findings as the baseline file and exit 0.",
 )
 @_trust_options
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Analysis processes (default: the cores available).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Digest cache folder (default: AIBOM_CACHE_DIR, else the per-user cache folder).",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Neither read nor write the digest cache: re-hash and re-analyse every file.",
+)
+@click.option(
+    "--dask",
+    metavar="ADDRESS",
+    default=None,
+    help="Analyse files on the Dask cluster at this scheduler address (aibom[dask]).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def scan(paths: tuple[Path, ...], debug: bool, **options: Any) -> None:
@@ -195,6 +219,7 @@ def scan(paths: tuple[Path, ...], debug: bool, **options: Any) -> None:
         exclude=tuple(options.pop("exclude")),
         trust_keys=tuple(options.pop("trust_keys")),
         trust_identities=tuple(options.pop("trust_identities")),
+        use_cache=not options.pop("no_cache"),
         **options,
     )
     _run(lambda: scan_command.run(request), debug)

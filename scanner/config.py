@@ -79,7 +79,10 @@ class Config:
     vuln_db: Path | None = None
     # output
     reproducible: bool = False
-    workers: int = 0  # 0: one per core
+    workers: int = 0  # analysis jobs (--jobs); 0: one per core available to the process
+    # speed: set from the command line or the environment only, never from a config file
+    scan_cache: Path | None = None  # folder of the digest cache; None: no cache
+    dask_scheduler: str | None = None  # analyse files on this Dask cluster
     config_file: Path | None = None  # where the file settings came from
     tree_settings: tuple[TreeSetting, ...] = ()  # weakening/ignored settings from the tree
 
@@ -374,6 +377,10 @@ class ScanRequest:
     trust_keys: tuple[Path, ...] = ()  # --trust-key PEM (repeatable)
     trust_identities: tuple[str, ...] = ()  # --trust-identity IDENTITY@ISSUER
     tracked_only: bool = False
+    jobs: int | None = None  # analysis processes (None: the cores available)
+    use_cache: bool = False  # the digest cache (the CLI turns it on unless --no-cache)
+    cache_dir: Path | None = None  # where (default: AIBOM_CACHE_DIR, then the platform's)
+    dask: str | None = None  # a Dask scheduler address
 
 
 def build_config(request: ScanRequest) -> Config:
@@ -408,7 +415,22 @@ def build_config(request: ScanRequest) -> Config:
         config = config.replace(tracked_only=True)
     if os.environ.get("SOURCE_DATE_EPOCH") and not config.reproducible:
         config = config.replace(reproducible=True)
-    return config
+    return config.replace(
+        workers=request.jobs if request.jobs is not None else config.workers,
+        scan_cache=scan_cache_dir(request) if request.use_cache else None,
+        dask_scheduler=request.dask,
+    )
+
+
+def scan_cache_dir(request: ScanRequest) -> Path:
+    """The digest cache folder: --cache-dir, else AIBOM_CACHE_DIR, else the platform's per-user
+    cache folder. Never from a configuration file (the scanned tree must not choose it)."""
+    from .digest_cache import platform_cache_dir
+
+    if request.cache_dir is not None:
+        return request.cache_dir
+    env = os.environ.get("AIBOM_CACHE_DIR")
+    return Path(env) if env else platform_cache_dir()
 
 
 def _from_environment() -> dict[str, Any]:

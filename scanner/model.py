@@ -9,6 +9,7 @@ inventory and return `Finding`s, whose wording comes from `rules/`.
 from __future__ import annotations
 
 import enum
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,12 +41,29 @@ class Severity(enum.IntEnum):
 
 
 @dataclass(frozen=True)
+class FileStamp:
+    """What a file's stat said when it was walked: the digest cache's trusted key (the fields
+    git's index trusts)."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileStamp:
+        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+@dataclass(frozen=True)
 class FileRef:
     """A file found by the walker."""
 
     path: Path  # the path to open
     rel: str  # POSIX path shown to users and recorded in the AIBOM
     size: int
+    stamp: FileStamp | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
@@ -14,7 +13,6 @@ from .config import Config
 from .model import (
     ArtifactFormat,
     Collected,
-    FileKind,
     FileRef,
     Finding,
     Inventory,
@@ -67,27 +65,14 @@ def collect(config: Config, progress: Callable[[FileRef], None] | None = None) -
         if walked_ref is None:
             files.append(ref)
         named.add((walked_ref or ref).rel)
-    # a file named with -r is a requirements file whatever its name
-    tasks = [
-        (
-            f,
-            sources.get_collector(FileKind.REQUIREMENTS) if f.rel in named else collector_for(f),
-        )
-        for f in files
-    ]
-    inventory.errors.extend(t for _, t in tasks if isinstance(t, ScanError))
-    jobs = [(f, t) for f, t in tasks if t is not None and not isinstance(t, ScanError)]
-    inventory.files_scanned = len(files)
-    workers = config.workers or min(4, os.cpu_count() or 1)
-    collected_all = Collected()
-    if workers > 1 and len(jobs) > 1:
-        from concurrent.futures import ThreadPoolExecutor  # not at import: the hook starts fast
+    from .file_tasks import FileJob
+    from .scheduling import run_files  # the digest cache, worker processes, a cluster
 
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(lambda job: _run(job[0], job[1], config, progress), jobs))
-    else:
-        results = [_run(f, t, config, progress) for f, t in jobs]
-    for collected in results:
+    # a file named with -r is a requirements file whatever its name
+    jobs = [FileJob(f, f.rel in named) for f in files]
+    inventory.files_scanned = len(files)
+    collected_all = Collected()
+    for collected in run_files(jobs, config, progress):
         collected_all.extend(collected)
     for env in config.envs:
         collected_all.extend(_collect_env(env, config))
@@ -130,14 +115,12 @@ def sniff_file(file: FileRef) -> ArtifactFormat | ScanError | None:
     return sniff(file.path, head, file.size)
 
 
-def _run(
-    file: FileRef, task: Task, config: Config, progress: Callable[[FileRef], None] | None
-) -> Collected:
+def by_name(file: FileRef, task: Task, config: Config) -> Collected:
+    """Run the collector chosen by a file's name; a template that only looks like a
+    dependency file or code (`{{ placeholders }}`) is a gap, not an unreadable file."""
     result = guarded(lambda: task(file, config), file.rel)
-    if result.errors and sources.classify(file.rel) is not None:
+    if result.errors:
         result = as_template_gaps(file, result)
-    if progress is not None:
-        progress(file)
     return result
 
 

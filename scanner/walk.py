@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .git_files import TrackedFiles, tracked_files
-from .model import FileRef, Location, ScanError
+from .model import FileRef, FileStamp, Location, ScanError
 
 SKIP_DIRS = frozenset(
     {
@@ -102,7 +102,7 @@ def _add_file(path: Path, rel: str, result: WalkResult) -> None:
         result.errors.append(ScanError(Location(rel), f"cannot read: {exc.strerror or exc}"))
         return
     if stat.S_ISREG(st.st_mode):
-        result.files.append(FileRef(path, rel, st.st_size))
+        result.files.append(FileRef(path, rel, st.st_size, FileStamp.of(st)))
 
 
 def _walk_dir(
@@ -176,7 +176,7 @@ def _walk_dir(
                 )
                 continue
             if stat.S_ISREG(st_file.st_mode):
-                yield FileRef(path, shown, st_file.st_size)
+                yield FileRef(path, shown, st_file.st_size, FileStamp.of(st_file))
         stack.extend(reversed(subdirs))
         linked.extend(linked_here)
 
