@@ -7,12 +7,14 @@ The encoding follows the dataclass field types of `aibom.model`, so the decoded 
 is declared becomes the equal plain string, which every output writes the same way). Free-form values (`Any`:
 artifact facts, model cards) are tagged where JSON would lose a distinction: a tuple becomes
 `{"t": [...]}`, a dict `{"d": [[key, value], ...]}` (keys of any type, order kept), a list stays
-a list. Anything else (bytes, sets, objects) raises `UnsupportedValue`: such a result is simply
+a list. Declared `bytes` (a signature bundle's certificates and payload) are base64 text. Anything else (bytes, sets, objects) raises `UnsupportedValue`: such a result is simply
 not cached. `VERSION` changes whenever the encoding does; it is part of the cache namespace.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import enum
 import json
@@ -40,7 +42,7 @@ def loads(text: str | bytes) -> Collected:
     """The `Collected` a `dumps` text holds; `ValueError` when the text does not hold one."""
     try:
         value = _decode(json.loads(text), Collected)
-    except (KeyError, TypeError, IndexError, AttributeError) as exc:
+    except (KeyError, TypeError, IndexError, AttributeError, binascii.Error) as exc:
         raise ValueError(f"not an encoded Collected: {type(exc).__name__}: {exc}") from None
     if not isinstance(value, Collected):
         raise ValueError("not an encoded Collected")
@@ -50,10 +52,17 @@ def loads(text: str | bytes) -> Collected:
 _FIELDS: dict[Any, tuple[tuple[str, Any], ...]] = {}
 
 
+def _names() -> dict[str, Any]:
+    """Names the model's annotations use that it imports only for type checking."""
+    from .signatures import bundle, folders
+
+    return {**vars(bundle), **vars(folders), **vars(model)}
+
+
 def _fields(cls: Any) -> tuple[tuple[str, Any], ...]:
     found = _FIELDS.get(cls)
     if found is None:
-        hints = typing.get_type_hints(cls, vars(model))
+        hints = typing.get_type_hints(cls, localns=_names())
         found = _FIELDS[cls] = tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
     return found
 
@@ -86,6 +95,10 @@ def _encode(value: Any, hint: Any) -> Any:
         return value.value
     if hint is str and isinstance(value, str):
         return str(value)  # a StrEnum (ArtifactFormat) is written as its value
+    if hint is bytes:
+        if type(value) is not bytes:
+            raise UnsupportedValue(f"expected bytes, got {type(value).__name__}")
+        return base64.b64encode(value).decode("ascii")
     if hint in (str, int, bool, float):
         if type(value) is not hint and not (hint is float and type(value) is int):
             raise UnsupportedValue(f"expected {hint.__name__}, got {type(value).__name__}")
@@ -139,6 +152,10 @@ def _decode(data: Any, hint: Any) -> Any:
         return hint(**{name: _decode(v, h) for (name, h), v in zip(fields, items, strict=True)})
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint(data)
+    if hint is bytes:
+        if type(data) is not str:
+            raise TypeError("expected base64 text")
+        return base64.b64decode(data, validate=True)
     if hint in (str, int, bool, float):
         if hint is float and type(data) is int:
             return float(data)

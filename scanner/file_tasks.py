@@ -80,6 +80,8 @@ def analyze_batch(jobs: list[FileJob], config: Config) -> list[EncodedResult]:
 
 
 def encode(result: FileResult, file: FileRef) -> EncodedResult:
+    """The result as JSON; one that cannot be encoded becomes that file's scan error (and is
+    never cached: its stamp is None)."""
     try:
         return collected_json.dumps(result.collected), result.cache_stamp
     except collected_json.UnsupportedValue as exc:  # a bug: visible, never a silent loss

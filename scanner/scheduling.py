@@ -90,8 +90,11 @@ def run_files(
         results[i] = result.collected
         if cache is not None and result.cache_stamp is not None:
             if payload is None:
-                payload = encode(result, jobs[i].file)[0]
-            cache.put(jobs[i].file, result.cache_stamp, payload)
+                payload, stamp = encode(result, jobs[i].file)
+                if stamp is None:
+                    payload = None  # could not be encoded: reported by encode, never cached
+            if payload is not None:
+                cache.put(jobs[i].file, result.cache_stamp, payload)
         if progress is not None:
             progress(jobs[i].file)
 
