@@ -300,7 +300,10 @@ def _card_folder(
     read = _read_card(card, out)
     if read is None or not card_text.looks_like_dataset_card(read[0]):
         return False
-    members = [f for f in files if f.rel.startswith(folder + "/") or not folder]
+    # the card describes the data set; its own changes are reported as licence and facts
+    members = [
+        f for f in files if (f.rel.startswith(folder + "/") or not folder) and f.rel != card.rel
+    ]
     art = _dataset_artifact(folder, members, artifacts, hasher, F.DATA_FOLDER)
     _apply_dataset_card(art, *read)
     art.properties["aibom:dataset:card"] = card.rel
@@ -366,6 +369,12 @@ def _dvc(
             elif path.path in by_rel and path.path not in artifacts:
                 _pipeline_file(by_rel[path.path], path, hasher, artifacts, out)
         _stale(stage, hasher, by_rel)
+        for file, key, value in stage.params:
+            params = artifacts.get(file)
+            if params is not None and value:
+                entry = ("aibom:param", f"{key}={value}")
+                if entry not in params.multi_properties:
+                    params.multi_properties.append(entry)
     out.pipelines.extend(stages)
     return dirs
 
@@ -505,10 +514,40 @@ def _pipeline_file(
         if got is not None and got.sha256:
             art.sha256 = got.sha256
             art.md5 = got.md5
+        if item.role == "metrics" and ref.size <= MAX_METRICS_FILE:
+            for name, value in _metric_values(ref):
+                art.multi_properties.append(("aibom:metric", f"{name}={value}"))
     else:
         art.properties["aibom:pipeline:hashed"] = f"no: larger than {MAX_PIPELINE_FILE} bytes"
     artifacts[ref.rel] = art
     out.artifacts.append(art)
+
+
+MAX_METRICS_FILE = 256 * 1024
+MAX_METRIC_VALUES = 200
+
+
+def _metric_values(ref: FileRef) -> list[tuple[str, str]]:
+    """Numeric leaves of a JSON or YAML metrics file (`{"eval": {"acc": 0.9}}` ->
+    `eval.acc`=0.9), bounded."""
+    try:
+        text = ref.path.read_bytes().decode("utf-8", "replace")
+        data = yaml.safe_load(text)  # JSON is YAML
+    except (OSError, yaml.YAMLError, RecursionError):
+        return []
+    out: list[tuple[str, str]] = []
+
+    def walk(value: Any, prefix: str, depth: int) -> None:
+        if len(out) >= MAX_METRIC_VALUES or depth > 8:
+            return
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, f"{prefix}.{key}" if prefix else str(key), depth + 1)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out.append((prefix or "value", repr(value)))
+
+    walk(data, "", 0)
+    return out
 
 
 def _stale(stage: PipelineStage, hasher: _Hasher, by_rel: dict[str, FileRef]) -> None:

@@ -31,6 +31,8 @@ CHANGE_KINDS: dict[str, str] = {
     "signature-broken": "a model's signature was verified and is now invalid or by an untrusted signer",
     "signer-changed": "a model is signed by someone else (identity, issuer or key)",
     "newly-unsigned": "a new model without a signature, where the old AIBOM's models were signed",
+    "dataset-content-changed": "a data set's content changed under the same name (new hash): "
+    "the poisoning signal",
     "unsafe-format": "a model moved to a pickle-based format (e.g. safetensors -> pickle)",
     "new-dangerous-import": "a pickle now imports a dangerous global (code runs on load)",
     "new-unknown-import": "a pickle now imports a global that is not on the known-safe list",
@@ -42,6 +44,11 @@ CHANGE_KINDS: dict[str, str] = {
     "source-changed": "where a dependency comes from changed (index, URL, purl qualifiers)",
     "new-finding": "a scan finding that the old AIBOM did not have",
     "new-vulnerability": "a known vulnerability that the old AIBOM did not list",
+    "pipeline-changed": "a pipeline script, params or metrics file changed (training or evaluation)",
+    "metric-regressed": "a metric recorded in a model card or metrics file got worse",
+    "dataset-license-changed": "a data set's licence changed",
+    "dataset-added": "a data set that is new",
+    "dataset-removed": "a data set that is gone",
     "added": "a component that is new",
     "removed": "a component that is gone",
     "upgraded": "the version went up (PEP 440 order)",
@@ -126,9 +133,11 @@ def diff(old: LoadedBom, new: LoadedBom, judge: GlobalJudge | None = None) -> Ch
     for ident in sorted(old_groups.keys() | new_groups.keys()):
         pairs, removed, added = _pair(old_groups.get(ident, []), new_groups.get(ident, []))
         for comp in removed:
-            out.append(Change("removed", _subject(comp), "removed", old=comp.version))
+            kind = "dataset-removed" if _is_dataset(comp) else "removed"
+            out.append(Change(kind, _subject(comp), "removed", old=comp.version))
         for comp in added:
-            out.append(Change("added", _subject(comp), "added", new=comp.version))
+            kind = "dataset-added" if _is_dataset(comp) else "added"
+            out.append(Change(kind, _subject(comp), "added", new=comp.version))
             out.extend(_added_model_changes(comp, judge))
             out.extend(_newly_unsigned(comp, old))
         for before, after in pairs:
@@ -152,6 +161,10 @@ def _identities(bom: LoadedBom) -> dict[str, str]:
             return cache[comp.bom_ref]
         value = _plain_identity(comp)
         path = comp.prop("aibom:path")
+        if comp.prop("aibom:format") == "huggingface-dataset":
+            # a hub-cache snapshot's path names its commit: the repository is the identity
+            path = None
+            value = f"hf-dataset:{comp.name}"
         if path and comp.type in MODEL_TYPES and depth < 16:
             parent = by_ref.get(comp.parent_ref or "") or by_path.get(comp.prop("aibom:parent"))
             parent_path = parent.prop("aibom:path") if parent is not None else None
@@ -248,6 +261,16 @@ def _component_changes(old: BomComponent, new: BomComponent, judge: GlobalJudge)
     if old.version != new.version:
         out.extend(_version_change(subject, old, new))
     content_changed = _content_changed(old, new)
+    if content_changed and _is_dataset(new):
+        out.append(
+            Change("dataset-content-changed", subject, content_changed, old.version, new.version)
+        )
+        content_changed = ""
+    elif content_changed and _is_pipeline_file(new):
+        detail = f"{new.prop('aibom:pipeline:role') or 'file'} {content_changed}"
+        params = _param_changes(old, new)
+        out.append(Change("pipeline-changed", subject, detail + params, old.version, new.version))
+        content_changed = ""
     if old.version == new.version and content_changed:
         out.append(
             Change(
@@ -276,7 +299,7 @@ def _component_changes(old: BomComponent, new: BomComponent, judge: GlobalJudge)
     if old.licenses != new.licenses:
         out.append(
             Change(
-                "license-changed",
+                "dataset-license-changed" if _is_dataset(new) else "license-changed",
                 subject,
                 f"licence {_show(old.licenses)} -> {_show(new.licenses)}",
                 old=_show(old.licenses),
@@ -296,6 +319,51 @@ def _component_changes(old: BomComponent, new: BomComponent, judge: GlobalJudge)
     if is_model or old.prop("aibom:format") or new.prop("aibom:format"):
         out.extend(_model_changes(subject, old, new, judge))
         out.extend(_signature_changes(subject, old, new))
+    out.extend(_metric_changes(subject, old, new))
+    return out
+
+
+def _is_dataset(comp: BomComponent) -> bool:
+    return comp.type == "data"
+
+
+def _is_pipeline_file(comp: BomComponent) -> bool:
+    return comp.prop("aibom:pipeline:role") is not None
+
+
+def _param_changes(old: BomComponent, new: BomComponent) -> str:
+    before, after = set(old.props("aibom:param")), set(new.props("aibom:param"))
+    if before == after:
+        return ""
+    changed = sorted(after - before)
+    return f" (params now {', '.join(changed)})" if changed else " (params removed)"
+
+
+# metrics where a smaller value is better; every other metric is better when larger
+LOWER_IS_BETTER = ("loss", "perplexity", "wer", "cer", "error", "mae", "mse", "rmse", "ter")
+
+
+def _metrics(comp: BomComponent) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for text in comp.props("aibom:metric"):
+        name, _, value = text.rpartition("=")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            continue
+    return out
+
+
+def _metric_changes(subject: str, old: BomComponent, new: BomComponent) -> list[Change]:
+    before, after = _metrics(old), _metrics(new)
+    out = []
+    for name in sorted(before.keys() & after.keys()):
+        a, b = before[name], after[name]
+        lower = any(word in name.lower() for word in LOWER_IS_BETTER)
+        if (b > a and lower) or (b < a and not lower):
+            out.append(
+                Change("metric-regressed", subject, f"{name} {a:g} -> {b:g}", f"{a:g}", f"{b:g}")
+            )
     return out
 
 
@@ -369,7 +437,8 @@ def _version_change(subject: str, old: BomComponent, new: BomComponent) -> list[
 
 
 def _content_changed(old: BomComponent, new: BomComponent) -> str:
-    for alg in sorted(old.hashes.keys() & new.hashes.keys()):
+    # SHA-256 first: the digest users compare; MD5 is there for DVC
+    for alg in sorted(old.hashes.keys() & new.hashes.keys(), key=lambda a: (a != "sha-256", a)):
         if old.hashes[alg] != new.hashes[alg]:
             return f"{alg} {_short(old.hashes[alg])} -> {_short(new.hashes[alg])}"
     gone = old.dist_hashes - new.dist_hashes

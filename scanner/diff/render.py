@@ -14,13 +14,15 @@ DIFF_SCHEMA = "aibom-diff/1"
 SYMBOL = {
     "added": "+",
     "removed": "-",
+    "dataset-added": "+",
+    "dataset-removed": "-",
     "new-transitive": "+",
     "edge-added": "+",
     "edge-removed": "-",
     "resolved-finding": "-",
     "resolved-vulnerability": "-",
 }
-TAMPERING = ("hash-changed",)
+TAMPERING = ("hash-changed", "dataset-content-changed")
 
 
 def render(changes: Changes, fmt: str, failed: list[Change] | None = None) -> str:
