@@ -564,6 +564,51 @@ class Component:
 
 
 @dataclass
+class IndexPage:
+    """What one package index says about one project (`status` 200 or 404), or why it could
+    not say (`error`): files by version (each with its `filename`, `sha256`, PEP 592 `yanked`
+    and PEP 700 `upload-time`), every version it lists, the first upload, PEP 792 status."""
+
+    index: str
+    name: str
+    status: int | None = None
+    error: str | None = None
+    versions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    all_versions: list[str] = field(default_factory=list)
+    first_upload: str | None = None
+    project_status: str | None = None
+
+
+@dataclass
+class IndexLookup:
+    """What an `--online` scan learnt from the package indexes (`aibom.enrich.index`)."""
+
+    public: str  # the public index URL, normalised
+    checked_at: str  # ISO time of the look-up (ages are measured from it)
+    pages: dict[str, IndexPage] = field(default_factory=dict)  # by enrich.index.page_key
+    unqueried: list[str] = field(default_factory=list)  # index URLs that could not be asked
+
+
+@dataclass(frozen=True)
+class Unaudited:
+    """A package that could not be audited exactly for vulnerabilities, and why."""
+
+    package: str  # normalised name
+    name: str  # as first written
+    reason: str
+    locations: tuple[Location, ...]
+
+
+@dataclass
+class AuditResult:
+    """What a vulnerability audit (`--audit`, `--vuln-db`) covered (`aibom.enrich.vulns`)."""
+
+    audited: list[str] = field(default_factory=list)  # "name==version" looked up
+    unaudited: list[Unaudited] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # which sources answered
+
+
+@dataclass
 class Inventory:
     """Everything a scan found. Checks and outputs read it; nothing re-reads files."""
 
@@ -580,7 +625,8 @@ class Inventory:
     files_scanned: int = 0
     bytes_hashed: int = 0
     # extra facts from network look-ups or other enrichers, keyed by what they describe
-    index_facts: dict[str, Any] = field(default_factory=dict)
+    index: IndexLookup | None = None  # set by an --online scan
+    audit: AuditResult | None = None  # set by --audit / --vuln-db
     pipelines: list[PipelineStage] = field(default_factory=list)
     lock_projects: list[LockProject] = field(default_factory=list)
     projects: list[ProjectInfo] = field(default_factory=list)  # every project, nested ones too

@@ -311,16 +311,20 @@ def test_check_placeholder_typo_allowlist_conda_urls_and_duplicates() -> None:
 
 
 def test_online_facts_say_when_a_look_alike_does_not_exist_on_the_index() -> None:
-    from aibom.enrich.index import PAGES, PUBLIC, page_key
+    from aibom.enrich.index import page_key
+    from aibom.model import IndexLookup, IndexPage
 
     public = "https://pypi.org/simple/"
     inv = Inventory(roots=(".",))
     inv.dependencies = [_dep("reqeusts", 1), _dep("tocrh", 2)]
-    inv.index_facts[PUBLIC] = public
-    inv.index_facts[PAGES] = {
-        page_key(public, "reqeusts"): {"status": 404, "error": None},
-        page_key(public, "tocrh"): {"status": 200, "error": None},
-    }
+    inv.index = IndexLookup(
+        public=public,
+        checked_at="2026-11-22T00:00:00+00:00",
+        pages={
+            page_key(public, "reqeusts"): IndexPage(public, "reqeusts", status=404),
+            page_key(public, "tocrh"): IndexPage(public, "tocrh", status=200),
+        },
+    )
     online = _render(inv, Config(online=True))
     assert online[0].endswith(
         "two letters swapped ('eu' for 'ue'); the name does not exist on the index "

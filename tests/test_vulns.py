@@ -31,6 +31,7 @@ from aibom.enrich.vulns import (
 )
 from aibom.errors import InputError, NetworkError
 from aibom.model import (
+    AuditResult,
     Dependency,
     FileRef,
     Finding,
@@ -374,8 +375,8 @@ def test_offline_enrich_and_findings(fixtures: Path, db_path: Path) -> None:
         "PYSEC-2099-106.yaml",
         "PYSEC-2099-107.json",
     ]
-    assert inventory.index_facts["audit:sources"] == [f"local:{db_path.as_posix()}"]
-    assert inventory.index_facts["audit:audited"][:2] == [
+    assert inventory.audit.sources == [f"local:{db_path.as_posix()}"]
+    assert inventory.audit.audited[:2] == [
         "acme-broken==1.0",
         "acme-datasets==3.1.0",
     ]
@@ -594,7 +595,7 @@ def test_online_pypi_reports_unknown_packages_as_not_audited(
     ]
     # PyPI's JSON API carries no severity: the finding says so and is reported as high
     assert {v.severity for v in inventory.vulnerabilities} == {None}
-    reasons = {u.package: u.reason for u in inventory.index_facts["audit:unaudited"]}
+    reasons = {u.package: u.reason for u in inventory.audit.unaudited}
     assert reasons["acme-evil"] == (
         "the pypi service skipped it (Dependency not found on PyPI and could not be audited: "
         "acme-evil (0.1.0))"
@@ -611,7 +612,7 @@ def test_online_pypi_reports_unknown_packages_as_not_audited(
         "safetensors",
         "torch",
     ]
-    assert inventory.index_facts["audit:sources"] == ["pypi"]
+    assert inventory.audit.sources == ["pypi"]
 
 
 def test_results_are_cached_for_the_ttl(fixtures: Path, tmp_path: Path) -> None:
@@ -785,7 +786,7 @@ def test_unauditable_package_reported_once_with_its_other_places() -> None:
     ]
     inventory = Inventory(roots=(".",))
     inventory.dependencies += deps
-    inventory.index_facts["audit:unaudited"] = audit_targets(deps)[1]
+    inventory.audit = AuditResult(unaudited=audit_targets(deps)[1])
     found = list(unaudited_findings(inventory, Config()))
     assert [(str(f.location), get_rule(f.rule_id).render(f)) for f in found] == [
         (

@@ -1,5 +1,5 @@
 """Judge what the package index said (AIB401-AIB408), from the facts `aibom.index` stored in
-`Inventory.index_facts` during an `--online` scan. Nothing here talks to the network; without
+`Inventory.index` during an `--online` scan. Nothing here talks to the network; without
 those facts (an offline scan) these checks find nothing.
 
 For each registry dependency the "home" pages are those of the indexes it may be installed
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..config import Config
-from ..model import Dependency, Finding, Inventory
+from ..model import Dependency, Finding, IndexPage, Inventory
 from . import Check
 
 _STRONG = ("sha256", "sha384", "sha512")
@@ -24,46 +24,42 @@ _STRONG = ("sha256", "sha384", "sha512")
 
 def index_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
     from ..enrich.index import (
-        CHECKED_AT,
-        PAGES,
-        PUBLIC,
         indexes_for,
         is_queryable,
         page_key,
         registry_dependencies,
     )
 
-    pages: dict[str, dict[str, Any]] = inventory.index_facts.get(PAGES, {})
-    public = inventory.index_facts.get(PUBLIC)
-    if not pages or public is None:
+    if inventory.index is None or not inventory.index.pages:
         return
-    now = _parse_time(inventory.index_facts.get(CHECKED_AT))
+    pages, public = inventory.index.pages, inventory.index.public
+    now = _parse_time(inventory.index.checked_at)
     for dep in registry_dependencies(inventory):
         sources = indexes_for(dep, inventory, public)
         public_page = pages.get(page_key(public, dep.key))
         private = [i for i in sources if i != public]
         consulted = [pages.get(page_key(i, dep.key)) for i in sources]
-        if public_page is None or public_page["error"] is not None:
+        if public_page is None or public_page.error is not None:
             continue  # recorded as a scan error by the look-up
-        if public_page["status"] == 404:
+        if public_page.status == 404:
             if private:
                 yield Finding.make(
                     "AIB403", dep.location, name=dep.name, private=private[0], public=public
                 )
             elif public in sources:
                 yield Finding.make("AIB404", dep.location, name=dep.name, index=public)
-        homes = [p for p in consulted if p is not None and p["status"] == 200]
-        decided = all(p is not None and p["error"] is None for p in consulted) and all(
+        homes = [p for p in consulted if p is not None and p.status == 200]
+        decided = all(p is not None and p.error is None for p in consulted) and all(
             is_queryable(i) for i in sources
         )
         for page in homes:
-            if page["project_status"] in ("quarantined", "archived", "deprecated"):
+            if page.project_status in ("quarantined", "archived", "deprecated"):
                 yield Finding.make(
                     "AIB408",
                     dep.location,
                     name=dep.name,
-                    status=page["project_status"],
-                    index=page["index"],
+                    status=page.project_status,
+                    index=page.index,
                 )
         if not homes:
             continue
@@ -73,10 +69,10 @@ def index_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
         yield from _version(dep, homes)
 
 
-def _version(dep: Dependency, homes: list[dict[str, Any]]) -> Iterator[Finding]:
+def _version(dep: Dependency, homes: list[IndexPage]) -> Iterator[Finding]:
     version = dep.version or ""
     files = [f for page in homes for f in _files_of(page, version)]
-    index = homes[0]["index"]
+    index = homes[0].index
     if not files:
         latest = _latest(homes)
         yield Finding.make(
@@ -112,10 +108,10 @@ def _version(dep: Dependency, homes: list[dict[str, Any]]) -> Iterator[Finding]:
             )
 
 
-def _files_of(page: dict[str, Any], version: str) -> list[dict[str, Any]]:
+def _files_of(page: IndexPage, version: str) -> list[dict[str, Any]]:
     from packaging.version import InvalidVersion, Version
 
-    versions: dict[str, list[dict[str, Any]]] = page["versions"]
+    versions: dict[str, list[dict[str, Any]]] = page.versions
     if version in versions:
         return versions[version]
     try:
@@ -134,12 +130,12 @@ def _files_of(page: dict[str, Any], version: str) -> list[dict[str, Any]]:
     return out
 
 
-def _latest(homes: list[dict[str, Any]]) -> str:
+def _latest(homes: list[IndexPage]) -> str:
     from packaging.version import InvalidVersion, Version
 
     best: Version | None = None
     for page in homes:
-        for text in page["versions"]:
+        for text in page.versions:
             try:
                 v = Version(text)
             except InvalidVersion:
@@ -150,14 +146,14 @@ def _latest(homes: list[dict[str, Any]]) -> str:
 
 
 def _age(
-    dep: Dependency, homes: list[dict[str, Any]], now: datetime | None, config: Config
+    dep: Dependency, homes: list[IndexPage], now: datetime | None, config: Config
 ) -> Iterator[Finding]:
     threshold = config.new_package_days
     if now is None or threshold <= 0:
         return
-    firsts = [p["first_upload"] for p in homes if p["first_upload"]]
+    firsts = [p.first_upload for p in homes if p.first_upload]
     first = _parse_time(min(firsts)) if firsts else None
-    index = homes[0]["index"]
+    index = homes[0].index
     if first is not None and 0 <= (now - first).days < threshold:
         yield Finding.make(
             "AIB406",

@@ -13,7 +13,6 @@ public index; a look-alike name that does not exist is reported with that fact i
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from ..config import Config
 from ..model import Dependency, Finding, Inventory
@@ -28,17 +27,15 @@ _NOT_ON_INDEX = (
 
 def _missing_on_index(inventory: Inventory) -> set[str]:
     """Normalised names the public index answered 404 for (empty when not online)."""
-    from ..enrich.index import PAGES, PUBLIC, page_key
+    from ..enrich.index import page_key
 
-    pages: dict[str, dict[str, Any]] = inventory.index_facts.get(PAGES, {})
-    public = inventory.index_facts.get(PUBLIC)
-    if not pages or public is None:
+    if inventory.index is None:
         return set()
-    prefix = page_key(public, "")
+    prefix = page_key(inventory.index.public, "")
     return {
         key[len(prefix) :]
-        for key, page in pages.items()
-        if key.startswith(prefix) and page.get("status") == 404
+        for key, page in inventory.index.pages.items()
+        if key.startswith(prefix) and page.status == 404
     }
 
 

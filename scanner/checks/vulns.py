@@ -82,7 +82,7 @@ def _parse(text: str) -> Version | None:
 
 
 def unaudited_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
-    for item in inventory.index_facts.get("audit:unaudited", ()):
+    for item in inventory.audit.unaudited if inventory.audit else ():
         locations = item.locations or (Location(inventory.shown_roots),)
         others = len(locations) - 1
         more = f" (declared in {others} more place{'s' if others > 1 else ''})" if others else ""

@@ -29,49 +29,17 @@ import tempfile
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ..config import Config, default_cache_dir
-from ..model import Dependency, Inventory, ScanError, normalize_name
+from ..model import Dependency, IndexLookup, IndexPage, Inventory, ScanError, normalize_name
 
 ACCEPT = "application/vnd.pypi.simple.v1+json"
 ACCEPT_HEADER = f"{ACCEPT}, application/vnd.pypi.simple.latest+json;q=0.9"
 MAX_CONCURRENCY = 8
 MAX_PAGE_BYTES = 64 * 1024 * 1024
-PAGES = "aibom:index:pages"  # {page_key(index, name): Page.as_fact()}
-PUBLIC = "aibom:index:public"  # the public index URL
-CHECKED_AT = "aibom:index:checked-at"  # ISO time the look-up ran
-UNQUERIED = "aibom:index:unqueried"  # index URLs that could not be queried (credentials)
-
-
-@dataclass
-class Page:
-    """What one index says about one project (`status` 200 or 404), or why it could not say
-    (`error`)."""
-
-    index: str
-    name: str
-    status: int | None = None
-    error: str | None = None
-    versions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    all_versions: list[str] = field(default_factory=list)
-    first_upload: str | None = None
-    project_status: str | None = None  # PEP 792 (api 1.4) when the index says it
-
-    def as_fact(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "name": self.name,
-            "status": self.status,
-            "error": self.error,
-            "versions": self.versions,
-            "all_versions": self.all_versions,
-            "first_upload": self.first_upload,
-            "project_status": self.project_status,
-        }
 
 
 def page_key(index: str, name: str) -> str:
@@ -139,20 +107,22 @@ def enrich_from_index(
                 continue
             wanted.setdefault((index, dep.key), []).append(dep)
     pages = fetch_pages(sorted(wanted), config, transport=transport)
-    facts: dict[str, dict[str, Any]] = {}
+    facts: dict[str, IndexPage] = {}
     errors: list[ScanError] = []
     for key, page in pages.items():
-        facts[page_key(*key)] = page.as_fact()
+        facts[page_key(*key)] = page
         if page.error is not None:
             for dep in wanted[key]:
                 shown = _shown(page.index)
                 reason = f"index look-up failed for {page.name} at {shown}: {page.error}"
                 errors.append(ScanError(dep.location, reason))
     inventory.errors.extend(sorted(set(errors), key=lambda e: (e.location, e.reason)))
-    inventory.index_facts[PAGES] = facts
-    inventory.index_facts[PUBLIC] = public
-    inventory.index_facts[UNQUERIED] = sorted(unqueried)
-    inventory.index_facts[CHECKED_AT] = (now or datetime.now(UTC)).isoformat()
+    inventory.index = IndexLookup(
+        public=public,
+        checked_at=(now or datetime.now(UTC)).isoformat(),
+        pages=facts,
+        unqueried=sorted(unqueried),
+    )
 
 
 def _shown(index: str) -> str:
@@ -166,14 +136,14 @@ def _shown(index: str) -> str:
 
 def fetch_pages(
     keys: Iterable[tuple[str, str]], config: Config, *, transport: Any = None
-) -> dict[tuple[str, str], Page]:
+) -> dict[tuple[str, str], IndexPage]:
     import httpx
 
     keys = list(keys)
     if not keys:
         return {}
     cache = _Cache(default_cache_dir(config) / "index", config.cache_ttl_seconds)
-    results: dict[tuple[str, str], Page] = {}
+    results: dict[tuple[str, str], IndexPage] = {}
     todo: list[tuple[str, str]] = []
     for key in keys:
         cached = cache.get(*key)
@@ -205,11 +175,11 @@ def _user_agent() -> str:
     return f"aibom/{__version__}"
 
 
-def _fetch(client: Any, index: str, name: str) -> tuple[Page, Any]:
+def _fetch(client: Any, index: str, name: str) -> tuple[IndexPage, Any]:
     import httpx
 
     url = f"{index}{normalize_name(name)}/"
-    page = Page(index=index, name=name)
+    page = IndexPage(index=index, name=name)
     try:
         response = client.get(url)
     except httpx.TimeoutException:
@@ -246,7 +216,7 @@ def _fetch(client: Any, index: str, name: str) -> tuple[Page, Any]:
     return page, body
 
 
-def parse_page(body: Any, page: Page) -> str | None:
+def parse_page(body: Any, page: IndexPage) -> str | None:
     """Fill `page` from a PEP 691 project document; the problem when it is malformed."""
     from packaging.utils import (
         InvalidSdistFilename,
@@ -311,7 +281,7 @@ class _Cache:
         tag = hashlib.sha256(index.encode("utf-8")).hexdigest()[:16]
         return self.folder / tag / f"{normalize_name(name)}.json"
 
-    def get(self, index: str, name: str) -> Page | None:
+    def get(self, index: str, name: str) -> IndexPage | None:
         if self.ttl <= 0:
             return None
         path = self._path(index, name)
@@ -319,7 +289,7 @@ class _Cache:
             data = json.loads(path.read_bytes())
             if time.time() - float(data["fetched"]) > self.ttl:
                 return None
-            page = Page(index=index, name=name)
+            page = IndexPage(index=index, name=name)
             if data["status"] == 404:
                 page.status = 404
                 return page

@@ -15,11 +15,11 @@ What this module records (facts; `checks/vulns.py` judges):
 - `inventory.vulnerabilities`: one `Vulnerability` per advisory (aliases merged) per affected
   package version; with `--vuln-db`, an unpinned package named by an advisory that affects
   every version (a malicious package) gets one with version `"*"`;
-- `inventory.index_facts["audit:unaudited"]`: a list of `Unaudited` records, one per package
+- `inventory.audit.unaudited`: a list of `Unaudited` records, one per package
   that could not be looked up exactly (not pinned, a direct URL, not a PyPI package, an
   invalid version, not known to the service) with the reason and where it is declared;
-- `inventory.index_facts["audit:audited"]`: the sorted "name==version" strings looked up;
-- `inventory.index_facts["audit:sources"]`: which sources answered.
+- `inventory.audit.audited`: the sorted "name==version" strings looked up;
+- `inventory.audit.sources`: which sources answered.
 
 A service that fails or times out raises `NetworkError` naming the service: an audit that
 could not run is never reported as "no known vulnerabilities". A malformed advisory file in a
@@ -47,7 +47,16 @@ from packaging.version import InvalidVersion, Version
 
 from ..config import Config, default_cache_dir
 from ..errors import InputError, NetworkError
-from ..model import Dependency, Inventory, Location, ScanError, Vulnerability, normalize_name
+from ..model import (
+    AuditResult,
+    Dependency,
+    Inventory,
+    Location,
+    ScanError,
+    Unaudited,
+    Vulnerability,
+    normalize_name,
+)
 
 MAX_ADVISORY_BYTES = 4 * 1024 * 1024
 MAX_DB_FILES = 500_000
@@ -60,16 +69,6 @@ ADVISORY_SUFFIXES = (".yaml", ".yml", ".json")
 
 SERVICES = ("osv", "pypi")
 ANY_VERSION = "*"  # Vulnerability.version when every version of the package is affected
-
-
-@dataclass(frozen=True)
-class Unaudited:
-    """A package that could not be audited exactly, and why."""
-
-    package: str  # normalised name
-    name: str  # as first written
-    reason: str
-    locations: tuple[Location, ...]
 
 
 # --------------------------------------------------------------------------- entry point
@@ -107,9 +106,11 @@ def enrich_vulnerabilities(inventory: Inventory, config: Config) -> None:
     for _pair, vulns in sorted(found.items()):
         merged.extend(merge_aliases(vulns))
     inventory.vulnerabilities.extend(merged)
-    inventory.index_facts["audit:unaudited"] = sorted(unaudited, key=lambda u: u.package)
-    inventory.index_facts["audit:audited"] = sorted(f"{k}=={v}" for k, v in targets)
-    inventory.index_facts["audit:sources"] = sources
+    inventory.audit = AuditResult(
+        audited=sorted(f"{k}=={v}" for k, v in targets),
+        unaudited=sorted(unaudited, key=lambda u: u.package),
+        sources=list(sources),
+    )
 
 
 def _locations(inventory: Inventory, key: str) -> tuple[Location, ...]:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from aibom.config import Config
-from aibom.enrich.index import PAGES, enrich_from_index, page_key
+from aibom.enrich.index import enrich_from_index, page_key
 from aibom.model import Dependency, Hash, Inventory, Location, SourceKind
 from aibom.scan import run_checks
 from aibom.sources.requirements import parse_requirements_text
@@ -183,9 +183,10 @@ def test_new_project_and_new_release(tmp_path: Path) -> None:
     finding = next(f for f in run_checks(inventory, config) if f.rule_id == "AIB406")
     assert finding.arg_dict["first_upload"] == "2022-12-30"
     assert finding.arg_dict["days"] == "2"
-    inventory.index_facts["aibom:index:checked-at"] = "2024-12-10T00:00:00+00:00"
+    assert inventory.index is not None
+    inventory.index.checked_at = "2024-12-10T00:00:00+00:00"
     assert _findings(inventory, config) == [("AIB407", 2, "six")]
-    inventory.index_facts["aibom:index:checked-at"] = NOW.isoformat()
+    inventory.index.checked_at = NOW.isoformat()
     assert _findings(inventory, config) == []
 
 
@@ -252,8 +253,9 @@ def test_disk_cache_serves_repeat_look_ups_until_it_expires(tmp_path: Path) -> N
     inventory = _inventory("six==1.17.0\nnope-not-here==1\n")
     enrich_from_index(inventory, config, transport=httpx.MockTransport(offline), now=NOW)
     assert inventory.errors == []
-    assert inventory.index_facts[PAGES][page_key(PYPI, "six")]["status"] == 200
-    assert inventory.index_facts[PAGES][page_key(PYPI, "nope-not-here")]["status"] == 404
+    assert inventory.index is not None
+    assert inventory.index.pages[page_key(PYPI, "six")].status == 200
+    assert inventory.index.pages[page_key(PYPI, "nope-not-here")].status == 404
     # expire the cache: the next look-up goes to the network again
     for entry in (tmp_path / "cache" / "index").rglob("*.json"):
         data = json.loads(entry.read_text("utf-8"))
@@ -292,9 +294,8 @@ def test_credentialed_index_is_not_queried_and_leaves_versions_undecided(tmp_pat
     enrich_from_index(inventory, config, transport=httpx.MockTransport(recorder), now=NOW)
     assert [str(r.url) for r in recorder.requests] == [PYPI + "six/"]
     assert all("secret" not in str(r.url) for r in recorder.requests)
-    assert inventory.index_facts["aibom:index:unqueried"] == [
-        "https://***@pypi.internal.example/simple/"
-    ]
+    assert inventory.index is not None
+    assert inventory.index.unqueried == ["https://***@pypi.internal.example/simple/"]
     assert _findings(inventory, config) == []
 
 
@@ -341,7 +342,8 @@ def test_scan_online_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_malformed_pages_are_errors_and_odd_entries_are_skipped() -> None:
-    from aibom.enrich.index import Page, parse_page
+    from aibom.enrich.index import parse_page
+    from aibom.model import IndexPage as Page
 
     assert parse_page([], Page(PYPI, "x")) == "not a PEP 691 project page (no files list)"
     assert (
