@@ -16,9 +16,11 @@ def fixtures() -> Path:
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """CLI scans use the digest cache: keep it out of the user's own cache folder."""
+    """CLI scans use the digest cache: keep it out of the user's own cache folder (through the
+    platform's variable, so `Config.cache_dir` stays unset as a user's would be)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AIBOM_CACHE_DIR", str(tmp_path_factory.mktemp("aibom-cache")))
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        patch.delenv("AIBOM_CACHE_DIR", raising=False)
         yield
 
 
