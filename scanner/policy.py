@@ -32,7 +32,7 @@ STRICT_TAG = "strict"
 
 
 def severity_of(finding: Finding, config: Config) -> Severity:
-    return config.severity_for(finding.rule_id, get_rule(finding.rule_id).severity)
+    return config.severity_for(finding.rule_id, get_rule(finding.rule_id).severity_for(finding))
 
 
 def apply_policy(

@@ -31,7 +31,15 @@ from .model import Finding, Severity
 
 RULE_FILE_PREFIX = "rules_"
 _REQUIRED = ("id", "slug", "title", "severity", "message", "description", "remediation")
-_ALLOWED = {*_REQUIRED, "cwe", "example", "references", "security_severity", "tags"}
+_ALLOWED = {
+    *_REQUIRED,
+    "cwe",
+    "example",
+    "references",
+    "security_severity",
+    "tags",
+    "context-severity",
+}
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,10 @@ class Rule:
     references: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     source_file: str = ""
+    # severity of a finding in code or files the project does not ship (an example, docs,
+    # tests, a benchmark, a notebook, a library's own dependency ranges): the finding then
+    # carries a `context` argument saying which and why (see checks.context)
+    context_severity: Severity | None = None
 
     @property
     def group(self) -> str:
@@ -55,8 +67,20 @@ class Rule:
         return self.source_file.removeprefix(RULE_FILE_PREFIX).removesuffix(".toml")
 
     def render(self, finding: Finding) -> str:
-        """The finding's message; a missing argument shows as `{name}` rather than failing."""
-        return string.Formatter().vformat(self.message, (), _Lenient(finding.arg_dict))
+        """The finding's message; a missing argument shows as `{name}` rather than failing.
+        A finding graded by its context says why after the message."""
+        args = finding.arg_dict
+        text = string.Formatter().vformat(self.message, (), _Lenient(args))
+        context = args.get("context")
+        if context and self.context_severity is not None and "{context}" not in self.message:
+            text += f" ({self.context_severity.label}: {context})"
+        return text
+
+    def severity_for(self, finding: Finding) -> Severity:
+        """The rule's severity for this finding: lower where its context says so."""
+        if self.context_severity is not None and finding.arg_dict.get("context"):
+            return self.context_severity
+        return self.severity
 
 
 class _Lenient(dict[str, Any]):
@@ -128,6 +152,9 @@ def _parse_rule(raw: dict[str, Any], file_name: str) -> Rule:
         references=tuple(raw.get("references", ())),
         tags=tuple(raw.get("tags", ())),
         source_file=file_name,
+        context_severity=(
+            Severity.parse(raw["context-severity"]) if "context-severity" in raw else None
+        ),
     )
 
 
@@ -195,6 +222,12 @@ def rule_markdown(rule: Rule) -> str:
         "",
         f"**{rule.title}** — `{rule.slug}`, default severity "
         f"**{rule.severity.label}**"
+        + (
+            f" (**{rule.context_severity.label}** in examples, docs, tests, benchmarks, "
+            "research folders and notebooks, and for a library's own dependency ranges)"
+            if rule.context_severity is not None
+            else ""
+        )
         + (" · " + ", ".join(f"CWE-{c}" for c in rule.cwe) if rule.cwe else ""),
         "",
     ]

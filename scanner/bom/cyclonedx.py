@@ -518,7 +518,7 @@ def _finding_entry(finding: Finding, result: ScanResult, graph: BomGraph) -> dic
         ("aibom:fingerprint", fingerprint),
     ]
     if rule is not None:
-        severity = result.config.severity_for(rule.id, rule.severity).label
+        severity = result.config.severity_for(rule.id, rule.severity_for(finding)).label
         entry["ratings"] = [{"source": {"name": "aibom"}, "severity": severity, "method": "other"}]
         if rule.cwe:
             entry["cwes"] = list(rule.cwe)

@@ -13,6 +13,7 @@ from packaging.version import InvalidVersion, Version
 from ..config import Config
 from ..model import CodeReference, Finding, Inventory
 from . import Check
+from .context import code_grading, graded
 
 _WHAT = {
     "hub-model": "model",
@@ -189,7 +190,7 @@ CHECKS: tuple[Check, ...] = (
                 "AIB629",
             }
         ),
-        code_findings,
+        graded(code_findings, code_grading),
         "code references",
     ),
 )

@@ -17,20 +17,18 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from ..bom.properties import LOCK_HASH_MATCHES, LOCK_MANIFEST
 from ..config import Config
 from ..model import Dependency, Finding, Hash, IndexOption, Inventory, Location, SourceKind
 from . import Check
+from .context import graded, is_dev_file, project_kind, requirements_context
 
 STRONG_HASHES = {"sha256": 64, "sha384": 96, "sha512": 128}
 KNOWN_WEAK = {"md5", "sha1", "sha224", "blake2b", "blake2s", "sha3_256", "sha3-256"}
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _GIT_COMMIT = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
-_DEV_FILE = re.compile(
-    r"(^|[-_.])(dev|devel|develop|test|tests|testing|doc|docs|lint|local|ci)([-_.]|$)"
-)
 _LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
 _PIP_SOURCES = (SourceKind.REQUIREMENTS, SourceKind.CONSTRAINTS)
 # index options whose value is a URL: pip's, and the ones the pyproject collector records for
@@ -61,15 +59,6 @@ LOCK_MANIFESTS = {
 def is_pip_input_file(path: str) -> bool:
     """A pip-compile input (`requirements.in`): ranges there are normal."""
     return path.lower().endswith(".in")
-
-
-def is_dev_file(path: str) -> bool:
-    """A development requirements file: dev, test, docs, lint, local or ci as a word of its
-    name (`requirements-dev.txt`), or as the name of its folder (`dev/requirements.txt`)."""
-    parts = path.lower().replace("\\", "/").split("/")
-    name = parts[-1]
-    folder = parts[-2] if len(parts) > 1 else ""
-    return _DEV_FILE.search(name) is not None or _DEV_FILE.fullmatch(folder) is not None
 
 
 def _dir(path: str) -> str:
@@ -451,12 +440,21 @@ def stale_lock_findings(inventory: Inventory, config: Config) -> Iterator[Findin
         yield Finding.make("AIB152", Location(lock), lock=lock, manifest=manifest)
 
 
+def _pin_context(inventory: Inventory, config: Config) -> Callable[[str], str | None]:
+    kind = project_kind(inventory, config)
+    return lambda path: requirements_context(path, kind, is_dev_file(path))
+
+
 CHECKS: tuple[Check, ...] = (
-    Check(frozenset({"AIB101", "AIB102", "AIB103"}), pin_findings, "pins"),
+    Check(frozenset({"AIB101", "AIB102", "AIB103"}), graded(pin_findings, _pin_context), "pins"),
     Check(frozenset({"AIB113", "AIB114"}), hash_value_findings, "hash values"),
     Check(frozenset({"AIB111", "AIB112", "AIB116"}), hash_mode_findings, "hash mode"),
     Check(frozenset({"AIB115"}), lock_hash_findings, "lock hashes"),
-    Check(frozenset({"AIB131", "AIB132", "AIB133"}), url_findings, "URLs, VCS, editables"),
+    Check(
+        frozenset({"AIB131", "AIB132", "AIB133"}),
+        graded(url_findings, _pin_context),
+        "URLs, VCS, editables",
+    ),
     Check(frozenset({"AIB141", "AIB142", "AIB143", "AIB144"}), index_option_findings, "index"),
     Check(frozenset({"AIB151"}), conflicting_pin_findings, "conflicting pins"),
     Check(frozenset({"AIB152"}), stale_lock_findings, "stale locks"),
