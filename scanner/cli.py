@@ -140,6 +140,11 @@ def main() -> None:
     help="Write the findings report to this file instead of stdout.",
 )
 @click.option(
+    "--sarif-info",
+    is_flag=True,
+    help="SARIF: also report info findings (left out by default, as they flood alerts).",
+)
+@click.option(
     "--fail-on",
     type=click.Choice(SEVERITIES),
     default=None,

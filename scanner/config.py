@@ -79,6 +79,7 @@ class Config:
     vuln_db: Path | None = None
     # output
     reproducible: bool = False
+    sarif_info: bool = False  # SARIF: include info findings (--sarif-info)
     workers: int = 0  # analysis jobs (--jobs); 0: one per core available to the process
     # speed: set from the command line or the environment only, never from a config file
     scan_cache: Path | None = None  # folder of the digest cache; None: no cache
@@ -381,6 +382,7 @@ class ScanRequest:
     use_cache: bool = False  # the digest cache (the CLI turns it on unless --no-cache)
     cache_dir: Path | None = None  # where (default: AIBOM_CACHE_DIR, then the platform's)
     dask: str | None = None  # a Dask scheduler address
+    sarif_info: bool = False
 
 
 def build_config(request: ScanRequest) -> Config:
@@ -413,6 +415,8 @@ def build_config(request: ScanRequest) -> Config:
         config = config.replace(exclude=config.exclude + tuple(request.exclude))
     if request.tracked_only:
         config = config.replace(tracked_only=True)
+    if request.sarif_info:
+        config = config.replace(sarif_info=True)
     if os.environ.get("SOURCE_DATE_EPOCH") and not config.reproducible:
         config = config.replace(reproducible=True)
     return config.replace(

@@ -51,3 +51,18 @@ def tracked_files(folder: Path) -> TrackedFiles:
         parts = name.split("/")
         folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
     return TrackedFiles(frozenset(files), frozenset(folders))
+
+
+def toplevel(folder: Path) -> Path | None:
+    """The top-level folder of the git work tree holding `folder`, or None outside git."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    top = done.stdout.strip()
+    return Path(top) if done.returncode == 0 and top else None

