@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -16,7 +16,7 @@ import click
 
 from . import __version__
 from .bom import DEFAULT_SPEC, SPEC_VERSIONS
-from .errors import EXIT_INTERNAL, EXIT_USAGE, AibomError
+from .errors import EXIT_INTERNAL, EXIT_USAGE, AibomError, error_lines
 from .formats import ReportFormat
 from .model import Severity
 
@@ -28,9 +28,7 @@ def _run(action: Callable[[], int], debug: bool) -> NoReturn:
     try:
         code = action()
     except AibomError as exc:
-        click.echo(f"error: {exc}", err=True)
-        if exc.hint:
-            click.echo(f"hint: {exc.hint}", err=True)
+        click.echo(error_lines(exc.what, exc.where, exc.hint), err=True, nl=False)
         if debug:
             traceback.print_exc()
         sys.exit(exc.exit_code)
@@ -71,14 +69,49 @@ def _trust_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class AibomGroup(click.Group):
+    """click's usage errors in aibom's one error format (`error: ...` / `hint: ...`, exit 2)."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `aibom`: the help
+                exc.show()
+                sys.exit(exc.exit_code)
+            command = exc.ctx.command_path if exc.ctx is not None else "aibom"
+            hint = f"run `{command} --help` for the options and examples"
+            click.echo(error_lines(exc.format_message(), hint=hint), err=True, nl=False)
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            click.echo(error_lines(exc.format_message()), err=True, nl=False)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(
+    cls=AibomGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="aibom")
 def main() -> None:
     """aibom: an AI bill of materials (CycloneDX) for your repository and models, with
     supply-chain checks (pins, hashes, unsafe pickles, typosquats, vulnerabilities)."""
 
 
-@main.command()
+@main.command(short_help="Inventory a repository or model folder; write an AIBOM.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "-o",
@@ -212,7 +245,23 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def scan(paths: tuple[Path, ...], debug: bool, **options: Any) -> None:
-    """Inventory PATHS (default: .) and write an AIBOM; report findings."""
+    """Inventory PATHS (default: .) and write an AIBOM; report findings.
+
+    '-' means stdout for -o, --report and --write-baseline; only one of them may use it.
+    Parent folders of output files are created.
+
+    \b
+    Examples:
+      aibom scan .                                  findings on the terminal
+      aibom scan . -o aibom.cdx.json                AIBOM file + findings
+      aibom scan . --format sarif --report aibom.sarif
+      aibom scan services/api -o - | jq '.components | length'
+      aibom scan . --tracked-only --fail-on critical
+
+    \b
+    Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
+    2 usage error or incomplete scan; 3 internal error.
+    """
     from .commands import scan as scan_command
     from .config import ScanRequest
 
@@ -230,7 +279,7 @@ def scan(paths: tuple[Path, ...], debug: bool, **options: Any) -> None:
     _run(lambda: scan_command.run(request), debug)
 
 
-@main.command()
+@main.command(short_help="Fast checks on the given files (the pre-commit hooks).")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--config",
@@ -238,7 +287,11 @@ def scan(paths: tuple[Path, ...], debug: bool, **options: Any) -> None:
     type=click.Path(path_type=Path),
     help="Config file (default: .aibom.toml or [tool.aibom] in ./pyproject.toml).",
 )
-@click.option("--models", is_flag=True, help="Check model files given (pre-commit model hook).")
+@click.option(
+    "--models",
+    is_flag=True,
+    help="Check only the model files among FILES, found by content (the model hook).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def check(files: tuple[Path, ...], config_file: Path | None, models: bool, debug: bool) -> None:
     """Fast checks on the given files only (the pre-commit hook): `file:line: RULE message`."""
@@ -247,7 +300,7 @@ def check(files: tuple[Path, ...], config_file: Path | None, models: bool, debug
     _run(lambda: check_command.run(files, config_file, models=models), debug)
 
 
-@main.command()
+@main.command(short_help="Re-hash the files an AIBOM records before loading them.")
 @click.argument("bom_file", type=click.Path(path_type=Path))
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option(
@@ -281,7 +334,17 @@ def verify(
     bom_file: Path, path: Path | None, report_format: str, debug: bool, **options: Any
 ) -> None:
     """Re-hash every file BOM_FILE records under PATH (default: .) and check the model
-    signatures there; exit 0 only if all match."""
+    signatures there; exit 0 only if all match.
+
+    \b
+    Examples:
+      aibom verify aibom.cdx.json                   every recorded file under .
+      aibom verify aibom.cdx.json --format json
+
+    \b
+    Exit codes: 0 every file matches; 1 changed, missing, unrecorded or
+    unverifiable files; 2 the AIBOM cannot be read; 3 internal error.
+    """
     from .commands import verify as verify_command
 
     options["trust_keys"] = tuple(options["trust_keys"])
@@ -289,7 +352,7 @@ def verify(
     _run(lambda: verify_command.run(bom_file, path or Path("."), report_format, **options), debug)
 
 
-@main.command()
+@main.command(short_help="Supply-chain changes between two AIBOMs or git revisions.")
 @click.argument("old")
 @click.argument("new")
 @click.option(
@@ -298,6 +361,7 @@ def verify(
     type=click.Choice(["text", "markdown", "json"]),
     default="text",
     show_default=True,
+    help="Output format on stdout (markdown for pull requests and release notes).",
 )
 @click.option("--fail-on", default="", help="Comma-separated change kinds that fail (exit 1).")
 @click.option(
@@ -335,7 +399,18 @@ def diff(
     debug: bool,
     **options: Any,
 ) -> None:
-    """What changed in the supply chain between two AIBOMs (or two git revisions)."""
+    """What changed in the supply chain between two AIBOMs (or two git revisions).
+
+    \b
+    Examples:
+      aibom diff old.cdx.json new.cdx.json
+      aibom diff --repo . v1.0 HEAD --format markdown
+      aibom diff old.cdx.json new.cdx.json --fail-on hash-changed,new-critical
+
+    \b
+    Exit codes: 0 no change failed the gate; 1 a change matched --fail-on;
+    2 an input cannot be read; 3 internal error.
+    """
     from .commands import diff as diff_command
 
     options["trust_keys"] = tuple(options["trust_keys"])
@@ -346,7 +421,7 @@ def diff(
     )
 
 
-@main.command()
+@main.command(short_help="Check CycloneDX files against the official schema.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def validate(files: tuple[Path, ...], debug: bool) -> None:
@@ -356,19 +431,24 @@ def validate(files: tuple[Path, ...], debug: bool) -> None:
     _run(lambda: validate_command.run(files), debug)
 
 
-@main.command()
+@main.command(short_help="List every rule, or explain one.")
 @click.argument("rule_id", required=False)
 @click.option(
-    "--format", "rules_format", type=click.Choice(["text", "markdown", "json"]), default="text"
+    "--format",
+    "rules_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format on stdout.",
 )
 def rules(rule_id: str | None, rules_format: str) -> None:
-    """List every rule, or explain RULE_ID."""
+    """List every rule, or explain RULE_ID (an id such as AIB201, any case, or a slug)."""
     from .commands import rules as rules_command
 
     _run(lambda: rules_command.run(rule_id, rules_format), False)
 
 
-@main.command()
+@main.command(short_help="Pin requirements files with hashes (network).")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--index-url", default=None, help="Simple index to read hashes from.")
 @click.option("--dry-run", is_flag=True, help="Print the result instead of rewriting files.")

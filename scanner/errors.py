@@ -35,9 +35,20 @@ class ConfigError(AibomError):
     """Bad configuration file or option."""
 
 
+class UsageError(AibomError):
+    """Options that contradict each other (checked before any work is done)."""
+
+
 class InputError(AibomError):
     """An input (path, AIBOM, baseline) that cannot be read or is not what it should be."""
 
 
 class NetworkError(AibomError):
     """A network service failed or timed out; names the service."""
+
+
+def error_lines(what: str, where: str | None = None, hint: str | None = None) -> str:
+    """The one error format of every command, on stderr: `error: WHAT (WHERE)` and, when there
+    is one, `hint: HINT`."""
+    text = f"error: {what} ({where})\n" if where else f"error: {what}\n"
+    return text + (f"hint: {hint}\n" if hint else "")

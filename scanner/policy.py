@@ -20,6 +20,7 @@ arguments; never the line number, so moving a line does not resurrect a finding)
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from .config import Config
@@ -101,7 +102,11 @@ def write_baseline(findings: list[Finding], path: Path) -> None:
             "message": rule.render(finding),
         }
     document = {"schema": BASELINE_SCHEMA, "findings": [entries[k] for k in sorted(entries)]}
-    write_text_atomic(Path(path), json.dumps(document, indent=2, sort_keys=True) + "\n")
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    if str(path) == "-":  # '-' means stdout, as for every output
+        sys.stdout.write(text)
+        return
+    write_text_atomic(Path(path), text)
 
 
 def read_baseline(path: Path) -> frozenset[str]:

@@ -62,7 +62,9 @@ def test_missing_file_exits_two(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert run_check((Path("requirements.txt"),), None) == 2
-    assert capsys.readouterr().err == "requirements.txt: error: file not found\n"
+    assert capsys.readouterr().err == (
+        "error: file not found (requirements.txt)\nhint: check the path you gave\n"
+    )
 
 
 def test_files_of_other_kinds_are_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

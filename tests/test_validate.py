@@ -197,11 +197,15 @@ def test_run_validate_output_and_exit_codes(
     )
 
     assert run_validate((bad, binary, missing)) == 2
-    out = capsys.readouterr().out.splitlines()
-    assert f"{binary}: error: not UTF-8 text (byte 0)" in out
-    assert f"{missing}: error: file not found" in out
+    captured = capsys.readouterr()
+    err = captured.err.splitlines()  # errors on stderr, in the CLI's one format
+    assert f"error: not UTF-8 text (byte 0) ({binary})" in err
+    assert f"error: file not found ({missing})" in err
+    assert captured.out.splitlines()[0] == f"{bad}: INVALID (CycloneDX 1.6 JSON), 1 error:"
     assert run_validate((tmp_path,)) == 2
-    assert capsys.readouterr().out == f"{tmp_path}: error: is a folder, not a CycloneDX file\n"
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"error: is a folder, not a CycloneDX file ({tmp_path})\n")
 
 
 def test_cli_validate_on_files_written_by_other_producers() -> None:
@@ -250,4 +254,7 @@ def test_cli_validate_reads_stdin() -> None:
     assert res.output == "-: valid (CycloneDX 1.6 JSON)\n"
     res = CliRunner().invoke(main, ["validate", "-"], input="not json")
     assert res.exit_code == 2
-    assert res.output.splitlines()[0] == "-: error: not a CycloneDX document (neither JSON nor XML)"
+    assert res.stdout == ""
+    assert res.stderr.splitlines()[0] == (
+        "error: not a CycloneDX document (neither JSON nor XML) (-)"
+    )

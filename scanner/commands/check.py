@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import Config, load_config
-from ..errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+from ..errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, error_lines
 from ..model import Collected, FileKind, FileRef, Finding, Inventory, ScanError
 from ..scan import analyzer_for, guarded, run_checks
 
@@ -65,7 +65,7 @@ def run(files: tuple[Path, ...], config_file: Path | None, *, models: bool = Fal
     findings, missing = check_files(files, config, models=models)
     out = sys.stdout
     for path in missing:
-        sys.stderr.write(f"{path}: error: file not found\n")
+        sys.stderr.write(error_lines("file not found", path, hint="check the path you gave"))
     rules = None
     if findings:
         from ..rules import load_groups

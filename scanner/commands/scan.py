@@ -11,15 +11,55 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config, ScanRequest, build_config
-from ..errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, InputError
+from ..errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, InputError, UsageError
 from ..model import FileRef, Severity
 from ..outputs import write_text_atomic
 from ..policy import fails
 from ..scan import ScanResult, scan
 
+STDOUT = "-"
+
+
+def check_outputs(request: ScanRequest) -> None:
+    """Before anything is scanned: at most one output on stdout, an AIBOM name that gives its
+    format, and the parent folders of every output file (created here)."""
+    stdout = [
+        name
+        for name, value in (
+            ("-o", request.output),
+            ("--report", request.report),
+            ("--write-baseline", request.write_baseline),
+        )
+        if value is not None and str(value) == STDOUT
+    ]
+    if request.report is None and request.report_format not in (None, "text") and stdout:
+        stdout.append(f"--format {request.report_format} (the report, without --report)")
+    if len(stdout) > 1:
+        raise UsageError(
+            f"{' and '.join(stdout)} cannot all write to stdout",
+            hint="send all but one to files, e.g. `-o - --report aibom.sarif`",
+        )
+    if request.output is not None and str(request.output) != STDOUT:
+        from ..bom.cyclonedx import bom_format_for
+
+        bom_format_for(request.output)
+    for path in (request.output, request.report, request.write_baseline):
+        if path is None or str(path) == STDOUT:
+            continue
+        folder = Path(path).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"cannot create the output folder: {exc.strerror or exc}",
+                str(folder),
+                hint="give an output path in a folder you can write to",
+            ) from None
+
 
 def run(request: ScanRequest) -> int:
     """`aibom scan`: scan, write the AIBOM and the report, return the exit code."""
+    check_outputs(request)
     config = build_config(request)
     if request.write_baseline is not None:
         config = config.replace(baseline=None)  # record every current finding
@@ -29,7 +69,7 @@ def run(request: ScanRequest) -> int:
     if progress is not None:
         progress.close()
     output = request.output
-    to_stdout = output is not None and str(output) == "-"
+    to_stdout = output is not None and str(output) == STDOUT
     if output is not None:
         from ..bom import write_bom
 
@@ -38,10 +78,12 @@ def run(request: ScanRequest) -> int:
 
     fmt = request.report_format or "text"
     report_file = request.report
-    if report_file is not None:
+    if report_file is not None and str(report_file) == STDOUT:
+        sys.stdout.write(render_report(result, fmt))
+    elif report_file is not None:
         text = render_report(result, fmt)
         _write_text(Path(report_file), text)
-    elif not to_stdout:
+    elif not to_stdout and str(request.write_baseline) != STDOUT:
         sys.stdout.write(render_report(result, fmt, color=fmt == "text" and _use_color()))
     if not quiet:
         sys.stderr.write(summary(result))

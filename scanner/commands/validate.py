@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ..bom.validate import read_document, validate_document
-from ..errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, InputError
+from ..errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, InputError, error_lines
 
 
 def run(files: tuple[Path, ...]) -> int:
@@ -17,9 +17,7 @@ def run(files: tuple[Path, ...]) -> int:
             text = read_document(path)
             result = validate_document(text, str(path))
         except InputError as exc:
-            sys.stdout.write(f"{path}: error: {exc.what}\n")
-            if exc.hint:
-                sys.stdout.write(f"  hint: {exc.hint}\n")
+            sys.stderr.write(error_lines(exc.what, str(path), exc.hint))
             worst = max(worst, EXIT_USAGE)
             continue
         label = f"CycloneDX {result.spec_version} {result.kind}"
