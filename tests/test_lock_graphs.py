@@ -188,3 +188,60 @@ def test_monorepo_root_does_not_depend_on_the_checkout_folder_name(tmp_path: Pat
     assert a.root.bom_ref == b.root.bom_ref and a.root.name == b.root.name
     assert [c.bom_ref for c in a.components] == [c.bom_ref for c in b.components]
     assert a.edges == b.edges
+
+
+def _scopes(graph: BomGraph, lock: str) -> dict[str, str]:
+    return {
+        norm(c.name): c.scope for c in graph.components if c.properties.get("aibom:graph") == lock
+    }
+
+
+def _names(case: Path, name: str) -> set[str]:
+    data = oracle(case, name)
+    assert isinstance(data, list)
+    return {norm(n) for n, _ in data}
+
+
+@pytest.mark.parametrize("case", ["poetry1", "poetry2"])
+def test_poetry_scopes_match_poetry_show(case: str) -> None:
+    """Poetry 1.x locks record no groups: they come from pyproject.toml, as Poetry computes
+    them. Required: what `poetry show --only main` lists, except what the lock marks
+    `optional` (installed only with an extra); optional: what only the groups list."""
+    import tomllib
+
+    folder = REAL / case
+    lock = tomllib.loads((folder / "poetry.lock").read_text("utf-8"))
+    extras_only = {norm(p["name"]) for p in lock["package"] if p.get("optional")}
+    main = _names(folder, "poetry-show-main.json")
+    groups = _names(folder, "poetry-show-dev.json") | _names(folder, "poetry-show-docs.json")
+    scopes = _scopes(graph_of(folder), "poetry.lock")
+    assert main and groups
+    for name in main | groups:
+        expected = "required" if name in main - extras_only else "optional"
+        assert scopes[name] == expected, name
+
+
+@pytest.mark.parametrize(("case", "lock"), [("pdm", "pdm.lock"), ("pylock", "pylock.toml")])
+def test_pdm_and_pylock_scopes_match_pdm_export(case: str, lock: str) -> None:
+    folder = REAL / case
+    default = _names(folder, "pdm-export-default.json")
+    others = set().union(
+        *(_names(folder, f"pdm-export-{g}.json") for g in ("yaml", "test", "docs"))
+    )
+    scopes = _scopes(graph_of(folder), lock)
+    assert default and others
+    for name in default | others:
+        assert scopes[name] == ("required" if name in default else "optional"), name
+
+
+def test_pipfile_scopes_match_pipenv_requirements() -> None:
+    folder = REAL / "monorepo" / "legacy"
+    default = _names(folder, "pipenv-default.json")
+    dev = _names(folder, "pipenv-dev-only.json")
+    scopes = _scopes(graph_of(REAL / "monorepo"), "legacy/Pipfile.lock")
+    for name in default | dev:
+        assert scopes[name] == ("required" if name in default else "optional"), name
+    # setup.py's `six` (no version) joins the Pipfile.lock pin beside it: no ghost
+    graph = graph_of(REAL / "monorepo")
+    six = [c for c in graph.components if c.name == "six"]
+    assert [c.version for c in six if c.version is None] == []

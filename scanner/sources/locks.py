@@ -368,10 +368,32 @@ def _entry_label(index: int, raw: object) -> str:
 
 
 def collect_poetry(file: FileRef, config: Config) -> Collected:
-    return _collect(file, read_poetry, SourceKind.POETRY_LOCK, "poetry.lock")
+    manifest = _sibling_manifest(file.path.parent / "pyproject.toml")
+
+    def reader(text: str, rel: str) -> tuple[list[Dependency], list[ScanError]]:
+        return read_poetry(text, rel, manifest)
+
+    return _collect(file, reader, SourceKind.POETRY_LOCK, "poetry.lock")
 
 
-def read_poetry(text: str, rel: str) -> tuple[list[Dependency], list[ScanError]]:
+def _sibling_manifest(path: Path) -> Mapping[str, Any] | None:
+    """The pyproject.toml beside a lock, parsed; None when absent or unreadable (its own
+    collector reports a broken one)."""
+    try:
+        if not path.is_file():
+            return None
+        return _load_toml(_read_text(path))
+    except (LockError, OSError):
+        return None
+
+
+def read_poetry(
+    text: str, rel: str, manifest: Mapping[str, Any] | None = None
+) -> tuple[list[Dependency], list[ScanError]]:
+    """`manifest`: the pyproject.toml beside the lock. Locks written by Poetry 1.x do not
+    record groups (lock-version 1.x / 2.0): the groups then come from the manifest, as
+    Poetry itself computes them: what the main dependencies reach is required, what only a
+    group's dependencies reach is optional in that group."""
     data = _load_toml(text)
     kind = "poetry.lock"
     errors: list[ScanError] = []
@@ -397,8 +419,91 @@ def read_poetry(text: str, rel: str) -> tuple[list[Dependency], list[ScanError]]
             entries.append(_poetry_entry(raw, line, legacy_files))
         except EntryError as exc:
             errors.append(_entry_error(rel, line, kind, _entry_label(index, raw), exc))
+    recorded_groups = any(isinstance(p, Mapping) and "groups" in p for p in packages)
+    if manifest is not None and not recorded_groups:
+        _poetry_groups_from_manifest(entries, manifest)
     deps = _finish(entries, rel, SourceKind.POETRY_LOCK, direct=None, content_hash=content_hash)
     return deps, errors
+
+
+def _poetry_manifest_groups(manifest: Mapping[str, Any]) -> dict[str, set[str]]:
+    """group -> the normalised names the manifest puts in it ("main" for the project's own
+    dependencies): `[tool.poetry.dependencies]`, `[project].dependencies` (and its optional
+    dependencies, which Poetry keeps in main), `[tool.poetry.group.<g>.dependencies]`, the
+    legacy `[tool.poetry.dev-dependencies]` (group "dev") and PEP 735 `[dependency-groups]`."""
+    groups: dict[str, set[str]] = {}
+    tool = manifest.get("tool", {})
+    poetry = tool.get("poetry", {}) if isinstance(tool, Mapping) else {}
+    poetry = poetry if isinstance(poetry, Mapping) else {}
+    project = manifest.get("project", {})
+    project = project if isinstance(project, Mapping) else {}
+
+    def add(group: str, names: Iterable[str]) -> None:
+        groups.setdefault(group, set()).update(
+            n for n in (normalize_name(str(x)) for x in names) if n != "python"
+        )
+
+    def requirement_names(values: object) -> list[str]:
+        out = []
+        for value in values if isinstance(values, list) else []:
+            if isinstance(value, str):
+                match = _REQ_NAME.match(value)
+                if match:
+                    out.append(match.group(1))
+        return out
+
+    main = poetry.get("dependencies", {})
+    add("main", main.keys() if isinstance(main, Mapping) else [])
+    add("main", requirement_names(project.get("dependencies")))
+    optional = project.get("optional-dependencies", {})
+    if isinstance(optional, Mapping):
+        for values in optional.values():
+            add("main", requirement_names(values))
+    dev = poetry.get("dev-dependencies", {})
+    if isinstance(dev, Mapping):
+        add("dev", dev.keys())
+    table = poetry.get("group", {})
+    for group, body in table.items() if isinstance(table, Mapping) else []:
+        deps = body.get("dependencies", {}) if isinstance(body, Mapping) else {}
+        add(str(group), deps.keys() if isinstance(deps, Mapping) else [])
+    pep735 = manifest.get("dependency-groups", {})
+    for group, values in pep735.items() if isinstance(pep735, Mapping) else []:
+        add(str(group), requirement_names(values))
+    return groups
+
+
+def _poetry_groups_from_manifest(entries: list[_Entry], manifest: Mapping[str, Any]) -> None:
+    groups = _poetry_manifest_groups(manifest)
+    if not groups:
+        return
+    by_key: dict[str, list[_Entry]] = {}
+    for entry in entries:
+        by_key.setdefault(entry.key, []).append(entry)
+
+    def closure(names: Iterable[str]) -> set[str]:
+        seen: set[str] = set()
+        stack = [n for n in names if n in by_key]
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            for entry in by_key[name]:
+                stack.extend(r for r in entry.requires if r in by_key and r not in seen)
+        return seen
+
+    required = closure(groups.get("main", set()))
+    in_groups: dict[str, set[str]] = {}
+    for group, names in groups.items():
+        if group == "main":
+            continue
+        for name in closure(names) - required:
+            in_groups.setdefault(name, set()).add(group)
+    for entry in entries:
+        if entry.key in required:
+            continue
+        if entry.key in in_groups:
+            entry.scope, entry.group = "optional", ",".join(sorted(in_groups[entry.key]))
 
 
 def _poetry_entry(raw: Mapping[str, Any], line: int | None, legacy: Mapping[str, Any]) -> _Entry:
@@ -979,10 +1084,59 @@ def read_pylock(text: str, rel: str) -> tuple[list[Dependency], list[ScanError]]
             entries.append(_pylock_entry(raw, line))
         except EntryError as exc:
             errors.append(_entry_error(rel, line, kind, _entry_label(index, raw), exc))
+    defaults = data.get("default-groups", [])
+    default_groups = {str(g) for g in defaults} if isinstance(defaults, list) else set()
+    for entry in entries:
+        if entry.marker:
+            _pylock_scope(entry, default_groups)
     deps = _finish(
         entries, rel, SourceKind.PYLOCK, direct=None if has_edges else set(), content_hash=None
     )
     return deps, errors
+
+
+def _pylock_scope(entry: _Entry, default_groups: set[str]) -> None:
+    """PEP 751 markers can name dependency groups and extras (`'docs' in
+    dependency_groups`, `'yaml' in extras`): a package is required when its marker can hold
+    with the lock's `default-groups` and no extras (environment clauses such as
+    `sys_platform == 'win32'` count as able to hold), else optional in the groups and
+    extras its marker names."""
+    from packaging.markers import InvalidMarker, Marker
+
+    try:
+        parsed = Marker(entry.marker or "")._markers
+    except InvalidMarker:
+        return
+    named: set[str] = set()
+
+    def atom(item: Any) -> bool:
+        if isinstance(item, list):
+            return expression(item)
+        left, op, right = item
+        for value, variable in ((left, right), (right, left)):
+            if type(variable).__name__ == "Variable" and variable.value in (
+                "dependency_groups",
+                "extras",
+            ):
+                wanted = str(value.value)
+                if op.value not in ("in", "not in"):
+                    return True
+                named.add(wanted)
+                present = variable.value == "dependency_groups" and wanted in default_groups
+                return present if op.value == "in" else not present
+        return True  # an environment clause: it can hold somewhere
+
+    def expression(items: list[Any]) -> bool:
+        result, term = False, True
+        for item in items:
+            if item == "or":
+                result, term = result or term, True
+            elif item != "and":
+                term = atom(item) and term
+        return result or term
+
+    if not expression(list(parsed)) and named:
+        entry.scope, entry.group = "optional", ",".join(sorted(named))
 
 
 def _pylock_entry(raw: Mapping[str, Any], line: int | None) -> _Entry:
