@@ -85,9 +85,6 @@ class Location:
             text += f" ({self.member})"
         return text
 
-    def without_line(self) -> Location:
-        return Location(self.path, None, self.member)
-
 
 @dataclass(frozen=True, order=True)
 class Hash:
@@ -623,7 +620,6 @@ class Inventory:
     suppressions: list[Suppression] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     files_scanned: int = 0
-    bytes_hashed: int = 0
     # extra facts from network look-ups or other enrichers, keyed by what they describe
     index: IndexLookup | None = None  # set by an --online scan
     audit: AuditResult | None = None  # set by --audit / --vuln-db

@@ -31,15 +31,7 @@ from .model import Finding, Severity
 
 RULE_FILE_PREFIX = "rules_"
 _REQUIRED = ("id", "slug", "title", "severity", "message", "description", "remediation")
-_ALLOWED = {
-    *_REQUIRED,
-    "cwe",
-    "example",
-    "references",
-    "security_severity",
-    "tags",
-    "context-severity",
-}
+_ALLOWED = {*_REQUIRED, "cwe", "example", "references", "tags", "context-severity"}
 
 
 @dataclass(frozen=True)
@@ -89,7 +81,7 @@ class _Lenient(dict[str, Any]):
 
 
 def read_data_file(name: str) -> bytes:
-    """The bytes of a data file shipped in `aibom.rules` (e.g. pickle_globals.toml)."""
+    """The bytes of a data file shipped in `aibom.rule_data` (e.g. pickle_globals.toml)."""
     return resources.files("aibom.rule_data").joinpath(name).read_bytes()
 
 

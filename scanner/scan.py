@@ -80,7 +80,6 @@ def collect(config: Config, progress: Callable[[FileRef], None] | None = None) -
         found = guarded(partial(folder_analyzer, files, collected_all, config), ".")
         collected_all.extend(found)
     inventory.add(collected_all)
-    inventory.bytes_hashed = sum(a.size for a in inventory.artifacts if a.sha256)
     return inventory
 
 

@@ -345,10 +345,8 @@ def _torch_records(ctx: Context, blob: Blob, listing: zipread.ZipListing, prefix
 
 
 def _keras(ctx: Context, blob: Blob, listing: zipread.ZipListing) -> None:
-    try:
-        from .keras_files import analyze_keras_zip
-    except ImportError:
-        return
+    from .keras_files import analyze_keras_zip  # stdlib only: always importable
+
     by_name = {e.name: e for e in listing.entries}
 
     def read(name: str) -> bytes:

@@ -64,15 +64,6 @@ class HashingReader:
         return self._digest.hexdigest()
 
 
-def read_head_and_hash(path: Path, limit: int) -> tuple[bytes, str, int]:
-    """The first `limit` bytes of a file, its SHA-256 and its size, in one pass."""
-    with path.open("rb", buffering=0) as fh:
-        reader = HashingReader(fh, 0)
-        head = reader.read(limit)
-        digest = reader.finish()
-        return head, digest, reader.position
-
-
 def sha256_buffer(buf: Buffer, size: int) -> str:
     digest = hashlib.sha256()
     view = memoryview(buf)

@@ -7,8 +7,6 @@ object arrays) reuses `analyze_pickle_blob`.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..config import Config
 from ..model import (
     Collected,
@@ -43,7 +41,3 @@ def analyze_file(file: FileRef, fmt: str, config: Config) -> Collected:
         artifact.incomplete.append(f"cannot read: {exc.strerror or exc}")
     finish_artifact(artifact)
     return Collected(artifacts=[artifact])
-
-
-def describe(value: Any) -> str:
-    return str(value)

@@ -114,10 +114,6 @@ class PickleScan:
         return found
 
 
-class _Mark:
-    __slots__ = ()
-
-
 class _Obj:
     """An opaque runtime value (list, dict, set, call result, persistent object...)."""
 

@@ -1,9 +1,9 @@
 """ScanResult -> CycloneDX AIBOM (JSON or XML, spec 1.5 / 1.6 / 1.7).
 
 The document is built as plain CycloneDX JSON data straight from the `BomGraph`
-(`components.build_graph`) and written with `json.dumps`; XML is produced from the same data,
-with element order and attribute/element placement read from the official XSD that
-cyclonedx-python-lib bundles (`xmlwriter`). Why not the library's object model: it has no
+(`bom.graph.build_graph`) and written with `json.dumps`; XML is produced from the same data
+by `bom.xml`, with element order and attribute/element placement read from the official XSD
+that cyclonedx-python-lib bundles. Why not the library's object model: it has no
 `modelCard`, and building plus serialising 2,000 components through it takes over 3 seconds
 (sorted-set comparisons, `Bom.validate()` re-registering every dependency); plain data does it
 in a few tens of milliseconds. The library still supplies the schemas (tests validate every

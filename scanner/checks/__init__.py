@@ -1,6 +1,8 @@
 """Checks judge the inventory: each is a function `(Inventory, Config) -> Iterable[Finding]`
-bound to the rule ids it may emit. `CHECKS` is the one table of every check; a test asserts
-its rule ids and those in `rules/` match exactly.
+bound to the rule ids it may emit. `all_checks()` is the one table of every check (each
+module's `CHECKS`, imported on first use so the pre-commit path loads only what it runs); a
+test asserts its rule ids plus those `aibom verify` emits (`integrity.RULE_IDS`) and those in
+`rules/` match exactly.
 """
 
 from __future__ import annotations

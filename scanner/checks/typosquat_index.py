@@ -164,10 +164,6 @@ class Match:
     reference: str | None = None  # advisory or report, for known-malicious names
     means: str | None = None  # when the target is a placeholder: the package it stands for
 
-    @property
-    def is_typosquat(self) -> bool:
-        return self.kind in KIND_TIERS
-
 
 @dataclass(frozen=True)
 class _Known:
@@ -283,14 +279,6 @@ class TyposquatIndex:
         _, rank, target, kind, reason = best
         means = self.placeholders[target][0] if target in self.placeholders else None
         return Match(cand, kind, target, rank, reason, None, means)
-
-    def check_many(self, names: Iterable[str]) -> dict[str, Match]:
-        out: dict[str, Match] = {}
-        for name in names:
-            match = self.check(name)
-            if match is not None:
-                out[name] = match
-        return out
 
     # ------------------------------------------------------------------ rules
 

@@ -153,7 +153,6 @@ def diff(old: LoadedBom, new: LoadedBom, judge: GlobalJudge | None = None) -> Ch
 
 def _identities(bom: LoadedBom) -> dict[str, str]:
     by_ref = {c.bom_ref: c for c in bom.components}
-    by_path = {c.prop("aibom:path"): c for c in bom.components if c.prop("aibom:path")}
     cache: dict[str, str] = {}
 
     def ident(comp: BomComponent, depth: int = 0) -> str:
@@ -166,7 +165,7 @@ def _identities(bom: LoadedBom) -> dict[str, str]:
             path = None
             value = f"hf-dataset:{comp.name}"
         if path and comp.type in MODEL_TYPES and depth < 16:
-            parent = by_ref.get(comp.parent_ref or "") or by_path.get(comp.prop("aibom:parent"))
+            parent = by_ref.get(comp.parent_ref or "")
             parent_path = parent.prop("aibom:path") if parent is not None else None
             if parent is not None and parent_path and parent is not comp:
                 rel = posixpath.relpath(path, parent_path)
@@ -556,7 +555,7 @@ def _base_models(comp: BomComponent) -> str:
 
 
 def _datasets(comp: BomComponent) -> str:
-    names = set(comp.props("aibom:dataset"))
+    names: set[str] = set()
     card = comp.model_card or {}
     for entry in (card.get("modelParameters") or {}).get("datasets") or []:
         if isinstance(entry, dict):
@@ -565,12 +564,7 @@ def _datasets(comp: BomComponent) -> str:
 
 
 def _parameters(comp: BomComponent) -> str:
-    return (
-        comp.prop("aibom:parameter-count")
-        or comp.prop("cdx:ai-ml:model:parameter:count")
-        or comp.prop("aibom:parameters")
-        or ""
-    )
+    return comp.prop("aibom:parameter-count") or comp.prop("cdx:ai-ml:model:parameter:count") or ""
 
 
 def _dtypes(comp: BomComponent) -> str:

@@ -67,7 +67,6 @@ MAX_VERSIONS = 100_000
 ONLINE_WORKERS = 8
 ADVISORY_SUFFIXES = (".yaml", ".yml", ".json")
 
-SERVICES = ("osv", "pypi")
 ANY_VERSION = "*"  # Vulnerability.version when every version of the package is affected
 
 
