@@ -165,7 +165,8 @@ def locate_subject(
     stem = base[: -len(".sig")] if base.endswith(".sig") else base.split(".", 1)[0]
 
     def join(*parts: str) -> str:
-        return posixpath.join(*[x for x in parts if x])
+        kept = [x for x in parts if x]
+        return posixpath.join(*kept) if kept else ""
 
     if bundle.single_file:
         for candidate in (join(home, stem), join(home, bundle.model_name)):

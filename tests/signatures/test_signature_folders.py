@@ -150,3 +150,17 @@ def test_bundle_names() -> None:
 )
 def test_verdicts_with_the_library(sigs: Path, bundle: str, status: Verdict) -> None:
     assert _judge(sigs, bundle).status is status
+
+
+@needs_library
+def test_model_signing_0_2_format(sigs: Path) -> None:
+    """The Digests/v0.1 predicate (model-signing 0.2): no model name, no serialization."""
+    check = _judge(sigs, "compat-v0.2-folder/model.sig")
+    assert check.subject == "compat-v0.2-folder"
+    assert check.status is Verdict.VERIFIED
+    assert {r.name for r in check.signed} == {
+        "config.json",
+        "model.safetensors",
+        "tokenizer/vocab.txt",
+    }
+    assert check.uncovered == ()
