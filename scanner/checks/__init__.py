@@ -25,6 +25,7 @@ def all_checks() -> tuple[Check, ...]:
     from . import (
         code_refs,
         config_trust,
+        data,
         index,
         model_formats,
         pickles,
@@ -46,4 +47,5 @@ def all_checks() -> tuple[Check, ...]:
         *vulns.CHECKS,
         *code_refs.CHECKS,
         *signatures.CHECKS,
+        *data.CHECKS,
     )
