@@ -167,5 +167,9 @@ def test_scan_of_the_hugging_face_fixtures() -> None:
         ),
     ]
     snapshot = f"models--acme--tiny-bert/snapshots/{COMMIT}"
-    assert not [f for f in result.findings if f.location.path.startswith(snapshot)]
+    # nothing but informational lineage notes (its card names data sets not in the tree and
+    # an unpinned base model)
+    assert {f.rule_id for f in result.findings if f.location.path.startswith(snapshot)} == {
+        "AIB803"
+    }
     assert result.complete
