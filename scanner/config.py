@@ -61,7 +61,9 @@ class Config:
     safe_globals: frozenset[str] = frozenset()  # extra known-safe pickle globals, "module.name"
     max_archive_depth: int = 3
     max_archive_members: int = 10_000
-    max_decompressed_bytes: int = 4 * 1024**3
+    max_decompressed_bytes: int = (
+        1024**3
+    )  # per file; decompressed beyond a 32 MiB window spills to disk
     # model signatures: trust anchors (CLI / --config only) and required signatures
     signatures: SignaturePolicy = field(default_factory=SignaturePolicy)
     # typosquats

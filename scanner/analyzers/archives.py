@@ -21,13 +21,12 @@ from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, FileRef, 
 from ..sniff import PROTO0_IMPORT, looks_like_pickle, sniff_bytes
 from . import zipread
 from .blobs import Blob, new_artifact, open_buffer
-from .hashing import sha256_buffer
+from .hashing import sha256_of
 from .numpy_files import NpyError, analyze_npy_blob, record_npy
 from .pickle_blobs import analyze_pickle_blob, finish_artifact, record_pickle
 from .pickle_vm import Buffer, Limits
+from .spill import Spill
 
-# Largest member kept in memory after decompression (a bigger one is reported, not read).
-MAX_IN_MEMORY = 1024 * 1024 * 1024
 # Largest prefix of an unrecognised member tried as a protocol 0/1 pickle.
 SPECULATIVE_BYTES = 4 * 1024 * 1024
 # Zips up to this size are also searched for local entries the central directory hides.
@@ -134,11 +133,23 @@ def analyze_blob(
 def _decompress_and_analyze(
     ctx: Context, blob: Blob, member: str | None, name: str, fmt: str, depth: int
 ) -> None:
-    limit = min(ctx.budget, MAX_IN_MEMORY)
+    with Spill(ctx.budget) as sink:
+        _decompress_then_analyze(ctx, blob, member, name, fmt, depth, sink)
+
+
+def _decompress_then_analyze(
+    ctx: Context, blob: Blob, member: str | None, name: str, fmt: str, depth: int, sink: Spill
+) -> None:
     try:
-        data = decompress(fmt, blob, limit)
+        decompress(fmt, blob, sink)
     except zipread.BudgetExceeded as exc:
-        _incomplete(ctx, member, f"{fmt} data {exc}: possible decompression bomb; not expanded")
+        ctx.budget = 0  # spent
+        _incomplete(
+            ctx,
+            member,
+            f"{fmt} data {exc} (the per-file decompression budget, max-decompressed-bytes): "
+            "possible decompression bomb; not expanded further",
+        )
         return
     except (ValueError, OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
         _incomplete(ctx, member, f"{fmt} data is corrupt or truncated ({exc})")
@@ -146,28 +157,23 @@ def _decompress_and_analyze(
     except ImportError as exc:
         _incomplete(ctx, member, f"{fmt} data not analysed: {exc}")
         return
-    ctx.budget -= len(data)
+    data = sink.buffer()
+    ctx.budget -= sink.total
     inner_name = re.sub(r"\.(gz|bz2|xz|lzma|z|zst|lz4)$", "", name, flags=re.I) or name
     inner = f"{member}!{fmt}" if member else f"<{fmt}>"
     ctx.artifact.facts.setdefault("decompressed", []).append(
-        {"member": member, "format": fmt, "size": len(data)}
+        {"member": member, "format": fmt, "size": sink.total}
     )
-    found = analyze_blob(ctx, Blob(data, 0, len(data)), inner, inner_name, depth + 1)
+    found = analyze_blob(ctx, Blob(data, 0, sink.total), inner, inner_name, depth + 1)
     ctx.artifact.facts.setdefault("inner_formats", []).append(found or "data")
 
 
-def decompress(fmt: str, blob: Blob, limit: int) -> bytes:
-    """Decompress a whole blob, raising BudgetExceeded past `limit` bytes."""
+def decompress(fmt: str, blob: Blob, sink: Spill) -> None:
+    """Decompress a whole blob into `sink` in pieces of at most 8 MiB (the sink raises
+    BudgetExceeded past its limit)."""
     chunk_in = 1 << 20
-    total = 0
-    parts: list[bytes] = []
-
-    def add(piece: bytes) -> None:
-        nonlocal total
-        total += len(piece)
-        if total > limit:
-            raise zipread.BudgetExceeded(f"expands past {limit} bytes")
-        parts.append(piece)
+    piece_max = chunk_in * 8
+    add = sink.write
 
     if fmt in ("gzip", "zlib"):
         pos = blob.start
@@ -178,7 +184,7 @@ def decompress(fmt: str, blob: Blob, limit: int) -> bytes:
                 chunk = bytes(blob.buf[pos : min(blob.end, pos + chunk_in)])
                 pos += len(chunk)
                 while chunk and not dec.eof:
-                    add(dec.decompress(chunk, max(1, min(chunk_in * 8, limit - total + 1))))
+                    add(dec.decompress(chunk, piece_max))
                     chunk = dec.unconsumed_tail
                 leftover = dec.unused_data
             if not dec.eof:
@@ -186,7 +192,7 @@ def decompress(fmt: str, blob: Blob, limit: int) -> bytes:
             pos -= len(leftover)
             if fmt == "zlib" or not leftover.strip(b"\x00"):
                 break  # gzip may hold several members; zlib holds one
-        return b"".join(parts)
+        return
     if fmt == "bzip2":
         make: Any = bz2.BZ2Decompressor
     elif fmt in ("xz", "lzma"):
@@ -199,11 +205,11 @@ def decompress(fmt: str, blob: Blob, limit: int) -> bytes:
             cast(IO[bytes], _SliceFile(blob.buf, blob.start, blob.end)), read_across_frames=True
         )
         try:
-            while piece := reader.read(min(chunk_in * 8, limit - total + 1)):
+            while piece := reader.read(piece_max):
                 add(piece)
         except zstandard.ZstdError as exc:
             raise ValueError(f"zstd data is corrupt ({exc})") from None
-        return b"".join(parts)
+        return
     elif fmt == "lz4":
         import lz4.frame  # optional
 
@@ -215,14 +221,13 @@ def decompress(fmt: str, blob: Blob, limit: int) -> bytes:
     while pos < blob.end:
         chunk = bytes(blob.buf[pos : min(blob.end, pos + chunk_in)])
         pos += len(chunk)
-        add(dec.decompress(chunk, max(1, limit - total + 1)))
+        add(dec.decompress(chunk, piece_max))
         while not getattr(dec, "needs_input", True) and not getattr(dec, "eof", False):
-            add(dec.decompress(b"", max(1, limit - total + 1)))
+            add(dec.decompress(b"", piece_max))
         if getattr(dec, "eof", False):
             break
     if fmt in ("bzip2", "xz", "lzma", "lz4") and not getattr(dec, "eof", True):
         raise EOFError(f"{fmt} stream is truncated")
-    return b"".join(parts)
 
 
 def analyze_zip(ctx: Context, blob: Blob, prefix: str | None, depth: int) -> None:
@@ -256,6 +261,7 @@ def analyze_zip(ctx: Context, blob: Blob, prefix: str | None, depth: int) -> Non
             {"member": prefix, "layout": layout["format"], "members": len(names)}
         )
     torch_prefixes = layout.get("torch_prefixes", set())
+    seen: dict[tuple[int, int, int], tuple[str, int | None]] = {}
     for entry in listing.entries:
         if entry.is_dir:
             continue
@@ -284,43 +290,88 @@ def analyze_zip(ctx: Context, blob: Blob, prefix: str | None, depth: int) -> Non
                 f"decompression limit; not expanded",
             )
             continue
-        try:
-            buf, start, end = zipread.read_member(
-                blob.buf, entry, blob.end, min(ctx.budget, MAX_IN_MEMORY)
-            )
-        except zipread.BudgetExceeded as exc:
-            _incomplete(ctx, member, f"zip bomb: member {exc}; not expanded")
+        key = (entry.data_offset, entry.compressed_size, entry.method)
+        first = seen.get(key)
+        if first is not None:
+            # the same bytes under another name (overlapping entries): analysed once
+            _same_data(ctx, entry, member, first)
             continue
-        except zipread.ZipError as exc:
-            _incomplete(ctx, member, str(exc))
-            continue
-        if entry.method != zipread.STORED:
-            ctx.budget -= end - start
-        is_torch_data = any(
-            entry.name.startswith(p) and _TORCH_DATA.search(entry.name) for p in torch_prefixes
-        )
-        member_blob = Blob(buf, start, end)
-        found = analyze_blob(ctx, member_blob, member, entry.name, depth, torch_data=is_torch_data)
-        checked = not is_torch_data and (found is not None or end - start <= 1 << 24)
-        if checked and not zipread.crc_matches(buf, start, end, entry.crc):
-            _issue(
-                ctx,
-                "zip:tampering",
-                member,
-                f"zip member {entry.name!r}: CRC mismatch",
-                quirk="CRC mismatch",
-            )
-        if entry.local_name is not None and entry.local_name != entry.name:
-            # Readers that trust local headers see the other name: sniff it under that name
-            alt = _join(prefix, entry.local_name)
-            if sniff_bytes(member_blob.head(), entry.local_name, end - start) != sniff_bytes(
-                member_blob.head(), entry.name, end - start
-            ):
-                analyze_blob(ctx, member_blob, alt, entry.local_name, depth)
+        with Spill(ctx.budget) as sink:
+            crc = _zip_member(ctx, blob, entry, member, prefix, depth, torch_prefixes, sink)
+        seen[key] = (member, crc)
     if prefix is None and torch_prefixes:
         _torch_records(ctx, blob, listing, sorted(torch_prefixes)[0])
     if prefix is None and layout["format"] == "keras":
         _keras(ctx, blob, listing)
+
+
+def _same_data(
+    ctx: Context, entry: zipread.ZipEntry, member: str, first: tuple[str, int | None]
+) -> None:
+    first_member, crc = first
+    dupes = ctx.artifact.facts.setdefault("same_data_members", [])
+    if len(dupes) < 200:
+        dupes.append({"member": member, "same_as": first_member})
+    if crc is not None and crc != entry.crc:
+        _issue(
+            ctx,
+            "zip:tampering",
+            member,
+            f"zip member {entry.name!r}: CRC mismatch",
+            quirk="CRC mismatch",
+        )
+
+
+def _zip_member(
+    ctx: Context,
+    blob: Blob,
+    entry: zipread.ZipEntry,
+    member: str,
+    prefix: str | None,
+    depth: int,
+    torch_prefixes: set[str],
+    sink: Spill,
+) -> int | None:
+    """Read, analyse and CRC-check one member; returns the CRC computed (None: not checked)."""
+    try:
+        buf, start, end = zipread.read_member(blob.buf, entry, blob.end, ctx.budget, sink)
+    except zipread.BudgetExceeded as exc:
+        ctx.budget = 0  # spent
+        _incomplete(
+            ctx,
+            member,
+            f"zip bomb: member {exc} (the per-file decompression budget, "
+            "max-decompressed-bytes); not expanded further",
+        )
+        return None
+    except zipread.ZipError as exc:
+        _incomplete(ctx, member, str(exc))
+        return None
+    if entry.method != zipread.STORED:
+        ctx.budget -= end - start
+    is_torch_data = any(
+        entry.name.startswith(p) and _TORCH_DATA.search(entry.name) for p in torch_prefixes
+    )
+    member_blob = Blob(buf, start, end)
+    found = analyze_blob(ctx, member_blob, member, entry.name, depth, torch_data=is_torch_data)
+    checked = not is_torch_data and (found is not None or end - start <= 1 << 24)
+    crc = zipread.crc_value(buf, start, end) if checked else None
+    if crc is not None and crc != entry.crc:
+        _issue(
+            ctx,
+            "zip:tampering",
+            member,
+            f"zip member {entry.name!r}: CRC mismatch",
+            quirk="CRC mismatch",
+        )
+    if entry.local_name is not None and entry.local_name != entry.name:
+        # Readers that trust local headers see the other name: sniff it under that name
+        alt = _join(prefix, entry.local_name)
+        if sniff_bytes(member_blob.head(), entry.local_name, end - start) != sniff_bytes(
+            member_blob.head(), entry.name, end - start
+        ):
+            analyze_blob(ctx, member_blob, alt, entry.local_name, depth)
+    return crc
 
 
 def _torch_records(ctx: Context, blob: Blob, listing: zipread.ZipListing, prefix: str) -> None:
@@ -507,7 +558,7 @@ def analyze_file(file: FileRef, fmt: str, config: Config) -> Collected:
                 if inner and inner[0] in ("pickle", "joblib", "pytorch-legacy"):
                     artifact.format = "joblib" if inner[0] == "joblib" else f"{inner[0]}+{fmt}"
                     artifact.facts["compression"] = fmt
-            artifact.sha256 = sha256_buffer(buf, len(buf))
+            artifact.sha256 = sha256_of(buf, file.path, file.size)
     except OSError as exc:
         artifact.incomplete.append(f"cannot read: {exc.strerror or exc}")
     if artifact.format in ("zip", "tar", "7z") and not artifact.pickle_imports:

@@ -39,7 +39,7 @@ def open_buffer(path: Path, size: int) -> Iterator[Buffer]:
     """The file's bytes: read whole when small, a read-only mmap when large."""
     if size <= READ_LIMIT:
         with path.open("rb") as fh:
-            yield fh.read(READ_LIMIT + 1)
+            yield fh.read(size + 1)  # (read(n) allocates n bytes up front: not READ_LIMIT)
         return
     with path.open("rb") as fh:
         mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)

@@ -8,6 +8,7 @@ hashes exactly the bytes that are read and then the rest, so no file is read twi
 from __future__ import annotations
 
 import hashlib
+import mmap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -73,6 +74,31 @@ def sha256_buffer(buf: Buffer, size: int) -> str:
     finally:
         view.release()
     return digest.hexdigest()
+
+
+def sha256_of(buf: Buffer, path: Path, size: int) -> str:
+    """SHA-256 of a file whose bytes the analyzer holds as `buf`: bytes in memory are hashed
+    directly; a memory map is not (hashing through it would map every page of the file into
+    the process, gigabytes for a large model): the file is read again in blocks instead.
+    Raises OSError when the file no longer has `size` bytes (it changed during the scan)."""
+    if not isinstance(buf, mmap.mmap):
+        return sha256_buffer(buf, len(buf))
+    digest, read = _hash_stream(path)
+    if read != size:
+        raise OSError(f"the file changed size during the scan ({size} bytes, then {read})")
+    return digest
+
+
+def _hash_stream(path: Path, block_size: int = BLOCK_SIZE) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    buf = bytearray(block_size)
+    view = memoryview(buf)
+    total = 0
+    with path.open("rb", buffering=0) as fh:
+        while n := fh.readinto(buf):
+            digest.update(view[:n])
+            total += n
+    return digest.hexdigest(), total
 
 
 def hash_into(artifact: Artifact, path: Path) -> None:

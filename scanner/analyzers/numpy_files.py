@@ -16,7 +16,7 @@ from typing import Any
 from ..config import Config
 from ..model import ArtifactIssue, Collected, ComponentKind, FileRef, Location
 from .blobs import Blob, new_artifact, open_buffer
-from .hashing import sha256_buffer
+from .hashing import sha256_of
 from .pickle_blobs import PickleResult, analyze_pickle_blob, finish_artifact, record_pickle
 from .pickle_vm import Limits
 
@@ -192,7 +192,7 @@ def analyze_file(file: FileRef, fmt: str, config: Config) -> Collected:
                 artifact.properties["aibom:numpy:shape"] = "x".join(map(str, info.shape))
             except NpyError as exc:
                 artifact.incomplete.append(str(exc))
-            artifact.sha256 = sha256_buffer(buf, len(buf))
+            artifact.sha256 = sha256_of(buf, file.path, file.size)
     except OSError as exc:
         artifact.incomplete.append(f"cannot read: {exc.strerror or exc}")
     finish_artifact(artifact)

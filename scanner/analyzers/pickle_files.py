@@ -15,7 +15,7 @@ from ..model import (
 from ..sniff import MODEL_EXTENSIONS, looks_like_pickle
 from . import unknown_files
 from .blobs import Blob, new_artifact, open_buffer
-from .hashing import sha256_buffer
+from .hashing import sha256_of
 from .pickle_blobs import acted, analyze_pickle_blob, finish_artifact, limits_for, record_pickle
 
 
@@ -36,7 +36,7 @@ def analyze_file(file: FileRef, fmt: str, config: Config) -> Collected:
             if result.format == "pytorch-legacy":
                 artifact.framework = "pytorch"
             record_pickle(artifact, result, None)
-            artifact.sha256 = sha256_buffer(buf, len(buf))
+            artifact.sha256 = sha256_of(buf, file.path, file.size)
     except OSError as exc:
         artifact.incomplete.append(f"cannot read: {exc.strerror or exc}")
     finish_artifact(artifact)

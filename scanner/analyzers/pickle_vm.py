@@ -221,6 +221,9 @@ class _Machine:
         self.records: list[list[Any]] = []
         self.ext: dict[int, tuple[str, str]] = {}
         self.saw_bytes = False  # any byte string pushed (only then can a call get a pickle)
+        # nested pickles already scanned here, by (start, end) in `data` or by content: a
+        # memoised byte string passed to pickle.loads 20,000 times is scanned once
+        self.seen_nested: set[tuple[int, int] | bytes] = set()
         self.legacy_aware = False  # stop after five pickles when the first is torch's magic
 
     # -- helpers -------------------------------------------------------------------------
@@ -295,6 +298,10 @@ class _Machine:
                 f"{value.start - self.start}; not scanned"
             )
             return
+        key = (value.start, value.end)
+        if key in self.seen_nested:
+            return  # the same bytes (a memo reference) were scanned already: same globals
+        self.seen_nested.add(key)
         inner_member = f"{self.member or ''}[pickle at byte {value.start - self.start}]"
         inner = _Machine(
             self.data, value.start, value.end, inner_member, self.limits, self.depth + 1
@@ -312,6 +319,9 @@ class _Machine:
                 f"{offset}; not scanned"
             )
             return
+        if value in self.seen_nested:
+            return
+        self.seen_nested.add(value)
         inner_member = f"{self.member or ''}[pickle passed to {via} at byte {offset - self.start}]"
         inner = _Machine(value, 0, len(value), inner_member, self.limits, self.depth + 1).run()
         if not forced and not inner.imports and not inner.nested:

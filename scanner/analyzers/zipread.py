@@ -19,6 +19,7 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from .pickle_vm import Buffer
 
@@ -257,8 +258,21 @@ def _read_local_header(buf: Buffer, start: int, end: int, entry: ZipEntry) -> No
     entry.data_offset = pos + 30 + nlen + xlen
 
 
-def read_member(buf: Buffer, entry: ZipEntry, end: int, budget: int) -> tuple[Buffer, int, int]:
-    """The member's bytes as (buffer, start, end): a slice for stored, bytes for deflated."""
+class Sink(Protocol):
+    def write(self, piece: bytes) -> None: ...
+
+
+class SpillSink(Sink, Protocol):
+    total: int
+
+    def buffer(self) -> Buffer: ...
+
+
+def read_member(
+    buf: Buffer, entry: ZipEntry, end: int, budget: int, spill: SpillSink | None = None
+) -> tuple[Buffer, int, int]:
+    """The member's bytes as (buffer, start, end): a slice for stored; for deflated, bytes
+    (at most `budget`), or what `spill` holds once the member is inflated into it."""
     if entry.data_offset < 0:
         raise ZipError("member data not found (no local header)")
     start = entry.data_offset
@@ -269,28 +283,47 @@ def read_member(buf: Buffer, entry: ZipEntry, end: int, budget: int) -> tuple[Bu
         )
     if entry.method == STORED:
         return buf, start, stop
+    if entry.method == DEFLATED and spill is not None:
+        inflate_into(buf, start, stop, spill)
+        return spill.buffer(), 0, spill.total
     if entry.method == DEFLATED:
         out = inflate(buf, start, stop, budget)
         return out, 0, len(out)
     raise ZipError(f"compression method {entry.method} is not supported")
 
 
+class _Bytes:
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.total = 0
+        self.parts: list[bytes] = []
+
+    def write(self, piece: bytes) -> None:
+        self.total += len(piece)
+        if self.total > self.budget:
+            raise BudgetExceeded(f"expands past {self.budget} bytes")
+        self.parts.append(piece)
+
+
 def inflate(buf: Buffer, start: int, stop: int, budget: int) -> bytes:
-    """Raw deflate with a byte budget (never expands past it)."""
+    """Raw deflate with a byte budget (never expands past it), into memory: small members."""
+    sink = _Bytes(budget)
+    inflate_into(buf, start, stop, sink)
+    return b"".join(sink.parts)
+
+
+def inflate_into(buf: Buffer, start: int, stop: int, sink: Sink) -> None:
+    """Raw deflate of `buf[start:stop]` written to `sink` in pieces of at most 1 MiB; the
+    sink enforces the budget (raising BudgetExceeded). Bytes after the end of the deflate
+    stream are ignored, as zip readers do."""
     dec = zlib.decompressobj(-15)
-    parts: list[bytes] = []
-    total = 0
     pos = start
     try:
         while pos < stop:
             chunk = bytes(buf[pos : min(stop, pos + _CHUNK)])
             pos += len(chunk)
             while chunk and not dec.eof:  # bytes after the stream's end are not output
-                piece = dec.decompress(chunk, max(1, min(_CHUNK, budget - total + 1)))
-                total += len(piece)
-                if total > budget:
-                    raise BudgetExceeded(f"expands past {budget} bytes")
-                parts.append(piece)
+                sink.write(dec.decompress(chunk, _CHUNK))
                 chunk = dec.unconsumed_tail
             if dec.eof:
                 break
@@ -298,18 +331,18 @@ def inflate(buf: Buffer, start: int, stop: int, budget: int) -> bytes:
             piece = dec.decompress(b"", _CHUNK)
             if not piece:
                 break
-            total += len(piece)
-            if total > budget:
-                raise BudgetExceeded(f"expands past {budget} bytes")
-            parts.append(piece)
+            sink.write(piece)
     except zlib.error as exc:
         raise ZipError(f"deflate data is corrupt ({exc})") from None
     if not dec.eof:
         raise ZipError("deflate data is truncated")
-    return b"".join(parts)
 
 
 def crc_matches(data: Buffer, start: int, stop: int, crc: int) -> bool:
+    return crc_value(data, start, stop) == crc
+
+
+def crc_value(data: Buffer, start: int, stop: int) -> int:
     value = 0
     view = memoryview(data)
     try:
@@ -317,4 +350,4 @@ def crc_matches(data: Buffer, start: int, stop: int, crc: int) -> bool:
             value = zlib.crc32(view[pos : min(stop, pos + (1 << 24))], value)
     finally:
         view.release()
-    return value == crc
+    return value

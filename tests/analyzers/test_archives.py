@@ -160,7 +160,8 @@ def test_deflate_budget_when_the_header_lies(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     artifact = analyze(path, Config(max_decompressed_bytes=1024 * 1024))
     assert artifact.incomplete == [
-        "zeros.bin: zip bomb: member expands past 1048576 bytes; not expanded"
+        "zeros.bin: zip bomb: member expands past 1048576 bytes (the per-file decompression "
+        "budget, max-decompressed-bytes); not expanded further"
     ]
 
 
@@ -308,7 +309,8 @@ def test_zstd_and_lz4_wrappers(tmp_path: Path) -> None:
     bomb.write_bytes(zstandard.ZstdCompressor().compress(bytes(50 << 20)))
     artifact = analyze(bomb, Config(max_decompressed_bytes=10 << 20))
     assert artifact.incomplete == [
-        "zstd data expands past 10485760 bytes: possible decompression bomb; not expanded"
+        "zstd data expands past 10485760 bytes (the per-file decompression budget, "
+        "max-decompressed-bytes): possible decompression bomb; not expanded further"
     ]
 
 
