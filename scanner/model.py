@@ -326,6 +326,10 @@ class PickleImport:
     opcode: str = ""  # GLOBAL, STACK_GLOBAL, INST, EXT2, ...
     offset: int | None = None  # byte offset of the opcode in the stream
     called: bool = False  # reached a REDUCE / OBJ / NEWOBJ / INST / BUILD
+    invoked: bool = False  # called itself (REDUCE / OBJ / INST), not only cls.__new__ or BUILD
+    # what it was called with: for each argument, the qualname of an imported global, or
+    # "<constant>" (strings, numbers, bytes, None) or "<value>" (anything else)
+    call_args: tuple[str, ...] = ()
 
     @property
     def qualname(self) -> str:

@@ -8,6 +8,7 @@ NumPy and plain archives apart.
 from __future__ import annotations
 
 import io
+import pickletools
 import re
 import struct
 from pathlib import Path, PurePosixPath
@@ -110,6 +111,34 @@ def looks_like_pickle(head: bytes) -> bool:
     return len(head) >= 3 and head[0] == 0x80 and head[1] in (0, 1) and head[2] in _PROTO0_START
 
 
+# Every opcode byte the unpickler accepts (protocols 0-5), for streams without PROTO.
+PICKLE_OPCODES = frozenset(ord(op.code) for op in pickletools.opcodes)
+
+
+def looks_like_unframed_pickle(head: bytes, size: int) -> bool:
+    """A pickle without a leading PROTO (any protocol's opcodes may come first): the head
+    parses as a pickle that imports something, to its STOP, or to the end of the head when
+    the file is longer. Text files almost never survive this (a stray `c` or `(` fails within
+    a few opcodes); the pickle analyzer then parses the whole file and keeps it only when a
+    stream finishes or an import is called."""
+    if not head or head[0] not in PICKLE_OPCODES:
+        return False
+    from .analyzers.pickle_vm import scan_pickle
+
+    scan = scan_pickle(head, single=True)
+    if not scan.imports:
+        return False
+    if not all(_IDENT.match(i.module) and _IDENT.match(i.name) for i in scan.imports):
+        return False
+    if scan.pickles:
+        return True
+    truncated = bool(scan.incomplete) and scan.incomplete[0].startswith("truncated")
+    return truncated and size > len(head)
+
+
+_IDENT = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_<>][\w<>]*)*$|^<unresolved>$")
+
+
 def looks_like_legacy_pickle(head: bytes) -> bool:
     """A protocol 0/1 pickle: weaker evidence, used only for model-like names."""
     return bool(head) and head[0] in _PROTO0_START
@@ -153,6 +182,8 @@ def sniff_bytes(head: bytes, name: str, size: int) -> ArtifactFormat | None:
     if looks_like_model_signature(head, path.name):
         return F.MODEL_SIGNATURE
     if looks_like_pickle(head) or PROTO0_IMPORT.match(head):
+        return F.PICKLE
+    if looks_like_unframed_pickle(head, size):
         return F.PICKLE
     if looks_like_safetensors(head, size):
         return F.SAFETENSORS

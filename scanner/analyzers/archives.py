@@ -18,7 +18,7 @@ from typing import IO, Any, cast
 
 from ..config import Config
 from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, FileRef, Location
-from ..sniff import PROTO0_IMPORT, looks_like_pickle, sniff_bytes
+from ..sniff import PICKLE_OPCODES, PROTO0_IMPORT, looks_like_pickle, sniff_bytes
 from . import zipread
 from .blobs import Blob, new_artifact, open_buffer
 from .hashing import sha256_of
@@ -33,7 +33,7 @@ SPECULATIVE_BYTES = 4 * 1024 * 1024
 HIDDEN_SCAN_BYTES = 64 * 1024 * 1024
 # Compression ratio beyond which a member is treated as a bomb (deflate peaks near 1032:1).
 MAX_RATIO = 1100
-_PROTO0 = frozenset(b"(c}]ild)tIPFLSVNK\x80")
+_PROTO0 = PICKLE_OPCODES  # a pickle may start with any opcode (no PROTO)
 _TORCH_DATA = re.compile(r"(^|/)data/\d+$")
 _IDENT = re.compile(r"^[A-Za-z_][\w.]*$|^<unresolved>$")
 _COMPRESSED = {"gzip", "bzip2", "xz", "lzma", "zlib", "zstd", "lz4"}

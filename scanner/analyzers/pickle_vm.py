@@ -34,8 +34,13 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from ..model import PickleImport
+from .pickle_file_view import file_view
 
 UNRESOLVED = "<unresolved>"  # module of an import whose target could not be known statically
+# How a call's arguments are described in PickleImport.call_args (besides a global's name)
+CONSTANT_ARG = "<constant>"  # str, bytes, numbers, None, tuples of those
+VALUE_ARG = "<value>"  # anything else: a call result, a list, a dict, an object
+MAX_CALL_ARGS = 16  # distinct argument descriptions kept per import
 
 LEGACY_TORCH_MAGIC = 0x1950A86A20F9469CFC6C
 
@@ -225,15 +230,49 @@ class _Machine:
         # memoised byte string passed to pickle.loads 20,000 times is scanned once
         self.seen_nested: set[tuple[int, int] | bytes] = set()
         self.legacy_aware = False  # stop after five pickles when the first is torch's magic
+        self.frame_trouble: int | None = None  # offset where a read may cross a FRAME's end
+
+    def _read_as_file(self, at: int) -> None:
+        """A read crossed the end of a FRAME (or a stream stopped inside one): CPython's
+        unpickler reads such a stream differently from a file object than from memory (see
+        pickle_file_view). Interpret what the file reader would see too, and say so."""
+        view = file_view(self.data, self.start, self.end, self.limits.max_pickles)
+        if not view.differs:
+            return
+        where = (view.straddles or view.stops_inside_frame)[0] - self.start
+        self.result.incomplete.append(
+            f"frames do not end on opcode boundaries (byte {where}): CPython reads this stream "
+            f"one way from memory and another from a file, and the pure-Python unpickler "
+            f"rejects it; both readings were analysed"
+        )
+        inner = _Machine(bytes(view.data), 0, len(view.data), self.member, self.limits, self.depth)
+        inner.legacy_aware = self.legacy_aware
+        inner.run()
+        known = {(r[0], r[1], r[3]) for r in self.records}
+        for rec in inner.records:
+            rec[3] = view.source_offset(rec[3]) + self.start
+            if (rec[0], rec[1], rec[3]) not in known:
+                self.records.append(rec)
+        self.result.nested.extend(inner.result.nested)
+        self.result.extensions.extend(inner.result.extensions)
+        self.result.global_mutations.extend(inner.result.global_mutations)
 
     # -- helpers -------------------------------------------------------------------------
     def _import(self, module: str, name: str, opcode: str, offset: int) -> _Global:
-        self.records.append([module, name, opcode, offset, False])
+        self.records.append([module, name, opcode, offset, False, None, False])
         return _Global(len(self.records) - 1, f"{module}.{name}")
 
-    def _called(self, value: Any) -> None:
+    def _called(self, value: Any, args: Any = None, *, invoked: bool = False) -> None:
         if isinstance(value, _Global):
-            self.records[value.index][4] = True
+            rec = self.records[value.index]
+            rec[4] = True
+            rec[6] = rec[6] or invoked
+            if args is not None:
+                seen = rec[5] if rec[5] is not None else []
+                for desc in _arg_descriptions(args):
+                    if desc not in seen and len(seen) < MAX_CALL_ARGS:
+                        seen.append(desc)
+                rec[5] = seen
 
     def _qualname(self, value: Any) -> str:
         if isinstance(value, _Global):
@@ -363,6 +402,8 @@ class _Machine:
                     )
             if res.pickles == 0 and not res.incomplete and self.end <= self.start:
                 res.incomplete.append("empty pickle stream")
+            if self.frame_trouble is not None:
+                self._read_as_file(self.frame_trouble)
         finally:
             res.imports = [
                 PickleImport(
@@ -372,6 +413,8 @@ class _Machine:
                     opcode=r[2],
                     offset=r[3] - self.start,
                     called=r[4],
+                    call_args=tuple(r[5] or ()),
+                    invoked=r[6],
                 )
                 for r in self.records
             ]
@@ -410,6 +453,8 @@ class _Machine:
         push = stack.append
         pop = stack.pop
         start_pos = pos
+        frame_end = -1  # end of the last FRAME (the C unpickler's buffer)
+        last_at = pos
 
         def pop_mark(at: int) -> list[Any]:
             if not marks:
@@ -425,6 +470,8 @@ class _Machine:
                 raise PickleError("stack underflow", at)
 
         while True:
+            if last_at < frame_end < pos and self.frame_trouble is None:
+                self.frame_trouble = last_at  # the last opcode ran past the frame's end
             if pos >= end:
                 res.opcodes = ops
                 if pos == start_pos:
@@ -432,6 +479,7 @@ class _Machine:
                 raise PickleError("truncated: stream ended before STOP", pos)
             op = data[pos]
             at = pos
+            last_at = at
             pos += 1
             ops += 1
             if ops > max_ops:
@@ -518,7 +566,7 @@ class _Machine:
                 need_stack(2, at)
                 args = pop()
                 func = stack[-1]
-                self._called(func)
+                self._called(func, args, invoked=True)
                 self._check_nested(func, args, at)
                 self._note_extension(func, args)
                 stack[-1] = _Call(func, args)
@@ -573,7 +621,7 @@ class _Machine:
                 need_stack(2, at)
                 args = pop()
                 cls = stack[-1]
-                self._called(cls)
+                self._called(cls, args)
                 self._check_nested(cls, args, at)
                 stack[-1] = _Call(cls, args)
             elif op == 0x63 or op == 0x69:  # GLOBAL, INST
@@ -591,7 +639,7 @@ class _Machine:
                     push(glob)
                 else:
                     args = pop_mark(at)
-                    self._called(glob)
+                    self._called(glob, tuple(args), invoked=True)
                     self._check_nested(glob, tuple(args), at)
                     push(_Call(glob))
             elif op == 0x93:  # STACK_GLOBAL
@@ -641,6 +689,8 @@ class _Machine:
             elif op == 0x2E:  # STOP
                 if not stack or (marks and marks[-1] == len(stack)):
                     raise PickleError("STOP on an empty stack", at)
+                if pos < frame_end and pos < end and self.frame_trouble is None:
+                    self.frame_trouble = at  # a file reader drops the frame's rest
                 value = stack[-1]
                 res.results.append(value if isinstance(value, (int, str)) else None)
                 res.opcodes = ops
@@ -653,10 +703,18 @@ class _Machine:
                 if proto > 5:
                     raise PickleError(f"unsupported pickle protocol {proto}", at)
                 res.protocol = max(res.protocol, proto)
-            elif op == 0x95:  # FRAME
+            elif op == 0x95:  # FRAME: the C unpickler reads the whole frame first
                 if pos + 8 > end:
                     self._need(pos, 8)
+                n = _U64(data, pos)[0]
                 pos += 8
+                if n > end - pos:
+                    raise PickleError(f"truncated: FRAME of {n} bytes, {end - pos} left", at)
+                crossing = at < frame_end < pos or pos < frame_end < pos + n
+                if crossing and self.frame_trouble is None:
+                    self.frame_trouble = at
+                if pos >= frame_end:
+                    frame_end = pos + n
             elif op == 0x43:  # SHORT_BINBYTES
                 if pos + 1 > end:
                     self._need(pos, 1)
@@ -802,7 +860,7 @@ class _Machine:
                 items = pop_mark(at)
                 if not items:
                     raise PickleError("OBJ without a class", at)
-                self._called(items[0])
+                self._called(items[0], tuple(items[1:]), invoked=True)
                 self._check_nested(items[0], tuple(items[1:]), at)
                 push(_Call(items[0]))
             elif op == 0x92:  # NEWOBJ_EX
@@ -810,7 +868,7 @@ class _Machine:
                 kwargs = pop()
                 args = pop()
                 cls = stack[-1]
-                self._called(cls)
+                self._called(cls, (args, kwargs))
                 self._check_nested(cls, (args, kwargs), at)
                 stack[-1] = _Call(cls)
             elif op == 0x30:  # POP
@@ -968,6 +1026,26 @@ def _base64_pickle(text: str, limit: int) -> bytes | None:
     except (binascii.Error, ValueError):
         return None
     return raw if len(raw) >= 2 and raw[0] == 0x80 and raw[1] <= 5 else None
+
+
+def _arg_descriptions(args: Any) -> list[str]:
+    """A call's top-level arguments as PickleImport.call_args describes them."""
+    if not isinstance(args, tuple):
+        return [VALUE_ARG]
+    return [_describe_arg(a, 0) for a in args[:MAX_CALL_ARGS]]
+
+
+def _describe_arg(value: Any, depth: int) -> str:
+    if isinstance(value, _Global):
+        return value.qual
+    if value is None or isinstance(value, (str, int, float, _Bytes, bytes)):
+        return CONSTANT_ARG
+    if value is _BIGINT or value is _BIGSTR:
+        return CONSTANT_ARG
+    if isinstance(value, tuple) and depth < 4 and len(value) <= 64:
+        inner = {_describe_arg(v, depth + 1) for v in value}
+        return CONSTANT_ARG if inner <= {CONSTANT_ARG} else VALUE_ARG
+    return VALUE_ARG
 
 
 def _flatten(value: Any, depth: int = 0) -> list[Any]:

@@ -1,12 +1,27 @@
-"""The judgement of one pickle global, shared by the scan's checks and `aibom diff`: each
-global the unpickler would import is judged against `rules/pickle_globals.toml` (known-safe
-exact names, dangerous entries and attribute names, everything else unknown) and the user's
-`safe-globals`."""
+"""The judgement of one pickle global, shared by the scan's checks and `aibom diff`.
+
+Every global the unpickler would import is classified by capability (what calling it can do),
+from `rules/pickle_globals.toml` and the user's `safe-globals`:
+
+- *data constructor*: an exact name on the generated known-safe list (numbers, containers,
+  dates, UUIDs, addresses, dtypes, tensors, estimators, dataframes ...);
+- *code execution*, *I/O and network*, *introspection*: a `[dangerous]` entry covers it (its
+  capability from `[capability]`), or its attribute path goes through interpreter internals;
+- *higher-order*: `[higher_order]` callables (`functools.partial`, `operator.itemgetter` ...),
+  judged by what the pickle applies them to: `partial(int)` is data, `partial(os.system)` is
+  code execution, `itemgetter(0)` is data, `methodcaller(...)` is introspection whatever it is
+  given;
+- *unknown*: anything else. Inside a closed-world namespace (the standard library and the
+  major ML libraries, `[closed_world]`) the known-safe list is every name real pickles of that
+  library use, so an unknown name there that the pickle *calls* is almost always a gadget;
+  elsewhere (the user's own classes, `mylib.Head`) it is merely unvetted.
+"""
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 
 from ..config import Config
@@ -14,6 +29,32 @@ from ..model import PickleImport
 from ..rules import load_data_toml
 
 UNRESOLVED = "<unresolved>"
+CONSTANT_ARG = "<constant>"
+
+
+class Capability(StrEnum):
+    DATA = "data constructor"
+    CODE = "code execution"
+    IO = "I/O and network"
+    INTROSPECTION = "introspection"
+    HIGHER_ORDER = "higher-order"
+    UNKNOWN = "unknown"
+
+
+class Verdict(StrEnum):
+    SAFE = "safe"
+    DANGEROUS = "dangerous"  # AIB201
+    UNRESOLVED = "unresolved"  # AIB204
+    HIGHER_ORDER = "higher-order"  # AIB215: applied to something that is not data
+    CLOSED_WORLD = "closed-world"  # AIB213: an unvetted function of a vetted library, called
+    UNKNOWN_STDLIB = "unknown-stdlib"  # AIB202
+    UNKNOWN = "unknown"  # AIB203
+
+
+class HigherOrder(StrEnum):
+    CALLABLE = "callable"  # judged as the callable it is given first
+    KEYS = "keys"  # data when every argument is a constant
+    NAMES = "names"  # calls or fetches attributes by name: introspection
 
 
 @dataclass(frozen=True)
@@ -21,6 +62,19 @@ class Globals:
     safe: frozenset[str]
     dangerous: dict[str, tuple[str, ...]]
     attributes: dict[str, tuple[str, ...]]  # attribute names that make any path a gadget
+    capability: dict[str, Capability]  # entry prefix -> capability (default: code execution)
+    higher_order: dict[str, tuple[HigherOrder, tuple[str, ...]]]
+    closed_world: frozenset[str]  # top-level modules whose safe set is closed
+    depth: int  # parts in the longest dangerous entry
+
+
+@dataclass(frozen=True)
+class Judgement:
+    verdict: Verdict
+    capability: Capability
+    entry: str | None = None  # the rule entry that decided it
+    sources: tuple[str, ...] = ()
+    detail: str = ""  # for higher-order and closed-world verdicts: why
 
 
 @cache
@@ -31,50 +85,155 @@ def globals_data() -> Globals:
     attributes = {
         name: tuple(sources) for name, sources in data.get("dangerous_attributes", {}).items()
     }
-    return Globals(safe, dangerous, attributes)
-
-
-def candidates(module: str, name: str) -> list[str]:
-    """The dotted names an import can reach: module.name, and for a dotted name every
-    attribute suffix of two or more parts (`pathlib` + `os.system` reaches `os.system`)."""
-    found = [f"{module}.{name}"]
-    parts = name.split(".")
-    for i in range(len(parts) - 1):
-        found.append(".".join(parts[i:]))
-    return found
+    capability = {prefix: Capability(value) for prefix, value in data.get("capability", {}).items()}
+    higher = {
+        name: (HigherOrder(spec["judge"]), tuple(spec["sources"]))
+        for name, spec in data.get("higher_order", {}).items()
+    }
+    closed = frozenset(data.get("closed_world", {}).get("roots", ()))
+    depth = max((name.count(".") + 1 for name in dangerous), default=1)
+    return Globals(safe, dangerous, attributes, capability, higher, closed, depth)
 
 
 def dangerous_entry(module: str, name: str, data: Globals | None = None) -> str | None:
-    """The dangerous entry that covers this import, or None."""
-    table = (data or globals_data()).dangerous
-    for cand in candidates(module, name):
-        pieces = cand.split(".")
-        for i in range(len(pieces), 0, -1):
-            prefix = ".".join(pieces[:i])
-            if prefix in table:
+    """The dangerous entry that covers this import, or None.
+
+    An import reaches `module.name` and, through attribute walks of a dotted name, every
+    attribute suffix of two or more parts (`pathlib` + `os.system` reaches `os.system`). An
+    entry covers a reached path when it is one of the path's prefixes. Only slices of at most
+    `depth` parts can equal an entry, so the work is linear in the name's length (a 5,000-part
+    name is judged in milliseconds); the first match is the longest prefix of the earliest path.
+    """
+    table = data or globals_data()
+    entries = table.dangerous
+    full = module.split(".") + name.split(".")
+    for j in range(min(len(full), table.depth), 0, -1):
+        prefix = ".".join(full[:j])
+        if prefix in entries:
+            return prefix
+    parts = name.split(".")
+    for i in range(len(parts) - 1):
+        for j in range(min(len(parts), i + table.depth), i, -1):
+            prefix = ".".join(parts[i:j])
+            if prefix in entries:
                 return prefix
     return None
 
 
-def classify(imp: PickleImport, config: Config) -> tuple[str, str | None]:
-    # the entry is a [dangerous] name, or a [dangerous_attributes] name the path goes through
-    """("safe" | "dangerous" | "unresolved" | "unknown-stdlib" | "unknown", entry)."""
+def capability_of(entry: str, data: Globals) -> Capability:
+    pieces = entry.split(".")
+    for i in range(len(pieces), 0, -1):
+        found = data.capability.get(".".join(pieces[:i]))
+        if found is not None:
+            return found
+    return Capability.CODE
+
+
+def is_stdlib(module: str) -> bool:
+    root = module.split(".", 1)[0]
+    return root in sys.stdlib_module_names or root in ("__builtin__", "builtins")
+
+
+def in_closed_world(module: str, data: Globals | None = None) -> bool:
+    table = data or globals_data()
+    return is_stdlib(module) or module.split(".", 1)[0] in table.closed_world
+
+
+def judge(imp: PickleImport, config: Config, *, _depth: int = 0) -> Judgement:
+    """The verdict and capability of one import, from how the pickle uses it."""
     if imp.module == UNRESOLVED:
-        return "unresolved", None
+        return Judgement(Verdict.UNRESOLVED, Capability.UNKNOWN)
     data = globals_data()
     qual = imp.qualname
     if qual in data.safe:
-        return "safe", None
+        return Judgement(Verdict.SAFE, Capability.DATA)
+    higher = data.higher_order.get(qual)
+    if higher is not None:
+        return _judge_higher_order(imp, higher[0], higher[1], config, _depth)
     entry = dangerous_entry(imp.module, imp.name, data)
     if entry is not None:
-        return "dangerous", entry
+        return Judgement(
+            Verdict.DANGEROUS, capability_of(entry, data), entry, data.dangerous[entry]
+        )
     for part in imp.name.split("."):
         if part in data.attributes:
-            return "dangerous", part
+            return Judgement(
+                Verdict.DANGEROUS, Capability.INTROSPECTION, part, data.attributes[part]
+            )
     # the user's safe-globals come after the dangerous list: they can never allow its names
     if qual in config.safe_globals:
-        return "safe", None
-    root = imp.module.split(".", 1)[0]
-    if root in sys.stdlib_module_names or root in ("__builtin__", "builtins"):
-        return "unknown-stdlib", None
-    return "unknown", None
+        return Judgement(Verdict.SAFE, Capability.DATA)
+    if imp.invoked and in_closed_world(imp.module, data):
+        library = "the standard library" if is_stdlib(imp.module) else imp.module.split(".")[0]
+        return Judgement(Verdict.CLOSED_WORLD, Capability.UNKNOWN, detail=library)
+    if is_stdlib(imp.module):
+        return Judgement(Verdict.UNKNOWN_STDLIB, Capability.UNKNOWN)
+    return Judgement(Verdict.UNKNOWN, Capability.UNKNOWN)
+
+
+def _judge_higher_order(
+    imp: PickleImport, how: HigherOrder, sources: tuple[str, ...], config: Config, depth: int
+) -> Judgement:
+    """A higher-order callable takes the verdict of what it is applied to."""
+    safe = Judgement(Verdict.SAFE, Capability.DATA)
+    if how is HigherOrder.NAMES:
+        return Judgement(
+            Verdict.HIGHER_ORDER,
+            Capability.INTROSPECTION,
+            imp.qualname,
+            sources,
+            "it calls or fetches attributes named by the pickle on whatever it is applied to",
+        )
+    if not imp.called:
+        return safe  # imported as a value, never applied to anything
+    args = imp.call_args
+    if how is HigherOrder.KEYS:
+        if all(a == CONSTANT_ARG for a in args):
+            return safe
+        return Judgement(
+            Verdict.HIGHER_ORDER,
+            Capability.HIGHER_ORDER,
+            imp.qualname,
+            sources,
+            "it is given computed keys",
+        )
+    # CALLABLE: judged as the callables it is given (each is also judged as an import itself)
+    callables = [a for a in args if a != CONSTANT_ARG]
+    if not callables:
+        return safe
+    worst = safe
+    for target in callables:
+        if target == "<value>" or depth > 4:
+            return Judgement(
+                Verdict.HIGHER_ORDER,
+                Capability.HIGHER_ORDER,
+                imp.qualname,
+                sources,
+                "it is applied to a value computed at load time",
+            )
+        module, _, name = target.rpartition(".")
+        inner = judge(
+            PickleImport(module, name, called=True, invoked=True), config, _depth=depth + 1
+        )
+        if inner.verdict is Verdict.SAFE:
+            continue
+        if (
+            inner.verdict in (Verdict.UNKNOWN, Verdict.UNKNOWN_STDLIB)
+            and worst.verdict is Verdict.SAFE
+        ):
+            worst = inner
+            continue
+        return Judgement(
+            Verdict.HIGHER_ORDER,
+            inner.capability,
+            imp.qualname,
+            sources,
+            f"it is applied to {target} ({inner.capability})",
+        )
+    return worst
+
+
+def classify(imp: PickleImport, config: Config) -> tuple[str, str | None]:
+    """(verdict, entry): the short form `aibom diff` and older callers use."""
+    found = judge(imp, config)
+    return str(found.verdict), found.entry

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from ..config import Config
 from ..model import Artifact, Finding, Inventory, Location, PickleImport, is_pickle_based
 from . import Check
-from .pickle_policy import classify, globals_data
+from .pickle_policy import Verdict, judge
 
 ISSUE_RULES = {
     "torchscript:code": "AIB207",
@@ -34,12 +34,16 @@ def _location(artifact: Artifact, imp: PickleImport) -> Location:
 
 def pickle_global_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
     for artifact in inventory.artifacts:
-        seen: set[tuple[str | None, str, str]] = set()
+        seen: set[tuple[str | None, str, Verdict]] = set()
+        # unknown globals: one finding per file and kind, listing them
+        unknown: dict[str, dict[str, PickleImport]] = {"AIB202": {}, "AIB203": {}}
+        shipped = set(artifact.facts.get("shipped_modules", ()))
         for imp in artifact.pickle_imports:
             if _skip(artifact, imp):
                 continue
-            verdict, entry = classify(imp, config)
-            if verdict == "safe":
+            found = judge(imp, config)
+            verdict = found.verdict
+            if verdict is Verdict.SAFE:
                 continue
             key = (imp.member, imp.qualname, verdict)
             if key in seen:
@@ -47,13 +51,11 @@ def pickle_global_findings(inventory: Inventory, config: Config) -> Iterator[Fin
             seen.add(key)
             loc = _location(artifact, imp)
             called = " (called)" if imp.called else ""
-            if verdict == "dangerous":
-                table = globals_data()
-                sources = table.dangerous.get(entry or "") or table.attributes.get(entry or "", ())
+            if verdict is Verdict.DANGEROUS:
                 why = (
                     "this file runs code when loaded"
                     if imp.called
-                    else ("loading this file imports it, a code-execution gadget")
+                    else "loading this file imports it, a code-execution gadget"
                 )
                 yield Finding.make(
                     "AIB201",
@@ -62,30 +64,51 @@ def pickle_global_findings(inventory: Inventory, config: Config) -> Iterator[Fin
                         "global": imp.qualname,
                         "called": called,
                         "why": why,
-                        "entry": entry,
-                        "listed_by": ", ".join(sources),
+                        "entry": found.entry,
+                        "listed_by": ", ".join(found.sources),
+                        "capability": str(found.capability),
                         "opcode": imp.opcode,
                         "offset": imp.offset,
                     },
                 )
-            elif verdict == "unresolved":
+            elif verdict is Verdict.UNRESOLVED:
                 yield Finding.make(
                     "AIB204",
                     loc,
                     **{"global": imp.name, "opcode": imp.opcode, "offset": imp.offset},
                 )
-            elif verdict == "unknown-stdlib":
+            elif verdict is Verdict.HIGHER_ORDER:
                 yield Finding.make(
-                    "AIB202",
+                    "AIB215",
                     loc,
-                    **{"global": imp.qualname, "called": called, "opcode": imp.opcode},
+                    **{"global": imp.qualname, "why": found.detail, "opcode": imp.opcode},
+                )
+            elif verdict is Verdict.CLOSED_WORLD:
+                yield Finding.make(
+                    "AIB213",
+                    loc,
+                    **{"global": imp.qualname, "library": found.detail, "opcode": imp.opcode},
+                )
+            elif imp.module.split(".", 1)[0] in shipped:
+                yield Finding.make(
+                    "AIB214",
+                    loc,
+                    **{"global": imp.qualname, "module": imp.module.split(".", 1)[0]},
                 )
             else:
-                yield Finding.make(
-                    "AIB203",
-                    loc,
-                    **{"global": imp.qualname, "called": called, "opcode": imp.opcode},
-                )
+                rule = "AIB202" if verdict is Verdict.UNKNOWN_STDLIB else "AIB203"
+                unknown[rule].setdefault(imp.qualname, imp)
+        for rule, imports in unknown.items():
+            if not imports:
+                continue
+            names = sorted(imports)
+            first = imports[names[0]]
+            shown = [n + (" (called)" if imports[n].called else "") for n in names]
+            yield Finding.make(
+                rule,
+                Location(artifact.path, member=first.member),
+                **{"count": len(names), "globals": ", ".join(shown)},
+            )
 
 
 def pickle_format_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
@@ -125,7 +148,7 @@ def issue_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
 
 CHECKS: tuple[Check, ...] = (
     Check(
-        frozenset({"AIB201", "AIB202", "AIB203", "AIB204"}),
+        frozenset({"AIB201", "AIB202", "AIB203", "AIB204", "AIB213", "AIB214", "AIB215"}),
         pickle_global_findings,
         "pickle-globals",
     ),
