@@ -327,9 +327,11 @@ class PickleImport:
     offset: int | None = None  # byte offset of the opcode in the stream
     called: bool = False  # reached a REDUCE / OBJ / NEWOBJ / INST / BUILD
     invoked: bool = False  # called itself (REDUCE / OBJ / INST), not only cls.__new__ or BUILD
-    # what it was called with: for each argument, the qualname of an imported global, or
-    # "<constant>" (strings, numbers, bytes, None) or "<value>" (anything else)
+    # each distinct call, its arguments joined by ", ": an imported global's qualname,
+    # "<str:name>" (a short identifier string), "<constant>" (other strings, numbers, bytes,
+    # None) or "<value>" (anything else: a call result, a list, an object)
     call_args: tuple[str, ...] = ()
+    result_called: bool = False  # what a call of it returned was called in turn
 
     @property
     def qualname(self) -> str:

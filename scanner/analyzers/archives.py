@@ -538,6 +538,35 @@ def _legacy_torch_tar(names: list[str]) -> bool:
     return {"sys_info", "pickle", "storages"} <= {n.strip("./") for n in names}
 
 
+def zip_segments(buf: Buffer, start: int, end: int) -> list[tuple[int, int]]:
+    """Zip archives written back to back: each ends with its end-of-central-directory record."""
+    segments: list[tuple[int, int]] = []
+    pos = start
+    while pos < end:
+        eocd = buf.find(b"PK\x05\x06", pos, end)
+        if eocd < 0 or eocd + 22 > end:
+            break
+        comment = int.from_bytes(buf[eocd + 20 : eocd + 22], "little")
+        segments.append((pos, min(end, eocd + 22 + comment)))
+        pos = segments[-1][1]
+    if pos < end:
+        segments.append((pos, end))  # what follows the last archive: read as one, reported
+    return segments
+
+
+def _analyze_distcp(ctx: Context, blob: Blob) -> None:
+    """A PyTorch distributed-checkpoint shard (`__0_0.distcp`): every tensor and object was
+    written by `torch.save` into one stream, one zip archive after another, at the offsets the
+    folder's `.metadata` records. Each archive is analysed on its own."""
+    artifact = ctx.artifact
+    artifact.format = "pytorch-zip"
+    artifact.framework = "pytorch"
+    segments = zip_segments(blob.buf, blob.start, blob.end)
+    artifact.facts["distcp_archives"] = len(segments)
+    for start, end in segments:
+        analyze_zip(ctx, Blob(blob.buf, start, end), f"[archive at byte {start - blob.start}]", 1)
+
+
 def analyze_file(file: FileRef, fmt: str, config: Config) -> Collected:
     artifact = new_artifact(file, fmt)
     ctx = Context(artifact, config, Limits(), config.max_decompressed_bytes)
@@ -548,6 +577,8 @@ def analyze_file(file: FileRef, fmt: str, config: Config) -> Collected:
                 artifact.incomplete.append(
                     "7z archive: not opened (aibom has no 7z reader); its contents were not analysed"
                 )
+            elif fmt == "zip" and file.name.endswith(".distcp"):
+                _analyze_distcp(ctx, blob)
             elif fmt == "zip":
                 analyze_zip(ctx, blob, None, 0)
             elif fmt == "tar":
@@ -563,5 +594,5 @@ def analyze_file(file: FileRef, fmt: str, config: Config) -> Collected:
         artifact.incomplete.append(f"cannot read: {exc.strerror or exc}")
     if artifact.format in ("zip", "tar", "7z") and not artifact.pickle_imports:
         artifact.kind = ComponentKind.FILE
-    finish_artifact(artifact)
+    finish_artifact(artifact, file.path.parent)
     return Collected(artifacts=[artifact])

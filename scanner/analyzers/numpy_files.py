@@ -195,7 +195,7 @@ def analyze_file(file: FileRef, fmt: str, config: Config) -> Collected:
             artifact.sha256 = sha256_of(buf, file.path, file.size)
     except OSError as exc:
         artifact.incomplete.append(f"cannot read: {exc.strerror or exc}")
-    finish_artifact(artifact)
+    finish_artifact(artifact, file.path.parent)
     if artifact.framework is None:
         artifact.framework = "numpy"
     return Collected(artifacts=[artifact])

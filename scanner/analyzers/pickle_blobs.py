@@ -4,8 +4,10 @@ and issues on the artifact. Shared by every pickle-bearing analyzer."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..config import Config
 from ..model import (
@@ -152,8 +154,29 @@ def limits_for(config: Config) -> Limits:
     return Limits()
 
 
-def finish_artifact(artifact: Artifact) -> None:
-    """Framework guess and the properties every pickle-bearing artifact carries."""
+def shipped_modules(artifact: Artifact, folder: Path) -> list[str]:
+    """Top-level modules the pickle imports that are Python files (or packages) in the folder
+    holding it: loading from that folder runs the folder's own code."""
+    found = []
+    roots = {imp.module.split(".", 1)[0] for imp in artifact.pickle_imports}
+    for root in sorted(roots)[:256]:
+        if not root.isidentifier() or root in sys.stdlib_module_names or root == "builtins":
+            continue
+        try:
+            if (folder / f"{root}.py").is_file() or (folder / root / "__init__.py").is_file():
+                found.append(root)
+        except OSError:
+            continue
+    return found
+
+
+def finish_artifact(artifact: Artifact, folder: Path | None = None) -> None:
+    """Framework guess and the properties every pickle-bearing artifact carries; with the
+    folder holding the file, the modules it ships that the pickle imports."""
+    if folder is not None and artifact.pickle_imports:
+        shipped = shipped_modules(artifact, folder)
+        if shipped:
+            artifact.facts["shipped_modules"] = shipped
     if artifact.framework is None:
         artifact.framework = guess_framework(artifact.pickle_imports)
     if artifact.pickle_imports or artifact.facts.get("pickles"):

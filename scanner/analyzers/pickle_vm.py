@@ -40,7 +40,8 @@ UNRESOLVED = "<unresolved>"  # module of an import whose target could not be kno
 # How a call's arguments are described in PickleImport.call_args (besides a global's name)
 CONSTANT_ARG = "<constant>"  # str, bytes, numbers, None, tuples of those
 VALUE_ARG = "<value>"  # anything else: a call result, a list, a dict, an object
-MAX_CALL_ARGS = 16  # distinct argument descriptions kept per import
+# a short identifier-like string argument is kept: "<str:_unpickle>"
+MAX_CALL_ARGS = 16  # distinct call signatures kept per import
 
 LEGACY_TORCH_MAGIC = 0x1950A86A20F9469CFC6C
 
@@ -259,7 +260,7 @@ class _Machine:
 
     # -- helpers -------------------------------------------------------------------------
     def _import(self, module: str, name: str, opcode: str, offset: int) -> _Global:
-        self.records.append([module, name, opcode, offset, False, None, False])
+        self.records.append([module, name, opcode, offset, False, None, False, False])
         return _Global(len(self.records) - 1, f"{module}.{name}")
 
     def _called(self, value: Any, args: Any = None, *, invoked: bool = False) -> None:
@@ -269,10 +270,12 @@ class _Machine:
             rec[6] = rec[6] or invoked
             if args is not None:
                 seen = rec[5] if rec[5] is not None else []
-                for desc in _arg_descriptions(args):
-                    if desc not in seen and len(seen) < MAX_CALL_ARGS:
-                        seen.append(desc)
+                desc = ", ".join(_arg_descriptions(args))
+                if desc not in seen and len(seen) < MAX_CALL_ARGS:
+                    seen.append(desc)
                 rec[5] = seen
+        elif invoked and isinstance(value, _Call) and isinstance(value.func, _Global):
+            self.records[value.func.index][7] = True  # the result of a call is called
 
     def _qualname(self, value: Any) -> str:
         if isinstance(value, _Global):
@@ -415,6 +418,7 @@ class _Machine:
                     called=r[4],
                     call_args=tuple(r[5] or ()),
                     invoked=r[6],
+                    result_called=r[7],
                 )
                 for r in self.records
             ]
@@ -1038,6 +1042,8 @@ def _arg_descriptions(args: Any) -> list[str]:
 def _describe_arg(value: Any, depth: int) -> str:
     if isinstance(value, _Global):
         return value.qual
+    if isinstance(value, str) and len(value) <= 64 and value.isidentifier():
+        return f"<str:{value}>"
     if value is None or isinstance(value, (str, int, float, _Bytes, bytes)):
         return CONSTANT_ARG
     if value is _BIGINT or value is _BIGSTR:

@@ -30,6 +30,16 @@ from ..rules import load_data_toml
 
 UNRESOLVED = "<unresolved>"
 CONSTANT_ARG = "<constant>"
+VALUE_ARG = "<value>"
+
+
+def _is_constant(arg: str) -> bool:
+    return arg == CONSTANT_ARG or arg.startswith("<str:")
+
+
+def _calls(imp: PickleImport) -> list[list[str]]:
+    """Each distinct call's argument descriptions (see PickleImport.call_args)."""
+    return [sig.split(", ") if sig else [] for sig in imp.call_args]
 
 
 class Capability(StrEnum):
@@ -52,9 +62,10 @@ class Verdict(StrEnum):
 
 
 class HigherOrder(StrEnum):
-    CALLABLE = "callable"  # judged as the callable it is given first
+    CALLABLE = "callable"  # judged as the callables it is given
     KEYS = "keys"  # data when every argument is a constant
     NAMES = "names"  # calls or fetches attributes by name: introspection
+    ATTRIBUTE = "attribute"  # getattr(global, "name"): judged as the dotted global
 
 
 @dataclass(frozen=True)
@@ -120,6 +131,15 @@ def dangerous_entry(module: str, name: str, data: Globals | None = None) -> str 
     return None
 
 
+def _higher_order_prefix(qual: str, data: Globals) -> str | None:
+    parts = qual.split(".")
+    for j in range(min(len(parts) - 1, 4), 0, -1):
+        prefix = ".".join(parts[:j])
+        if prefix in data.higher_order:
+            return prefix
+    return None
+
+
 def capability_of(entry: str, data: Globals) -> Capability:
     pieces = entry.split(".")
     for i in range(len(pieces), 0, -1):
@@ -150,6 +170,11 @@ def judge(imp: PickleImport, config: Config, *, _depth: int = 0) -> Judgement:
     higher = data.higher_order.get(qual)
     if higher is not None:
         return _judge_higher_order(imp, higher[0], higher[1], config, _depth)
+    walked = _higher_order_prefix(qual, data)
+    if walked is not None:  # an attribute of a higher-order callable (getattr.__call__)
+        return Judgement(
+            Verdict.DANGEROUS, Capability.INTROSPECTION, walked, data.higher_order[walked][1]
+        )
     entry = dangerous_entry(imp.module, imp.name, data)
     if entry is not None:
         return Judgement(
@@ -186,9 +211,11 @@ def _judge_higher_order(
         )
     if not imp.called:
         return safe  # imported as a value, never applied to anything
-    args = imp.call_args
+    calls = _calls(imp)
+    if how is HigherOrder.ATTRIBUTE:
+        return _judge_getattr(imp, calls, sources, config, depth)
     if how is HigherOrder.KEYS:
-        if all(a == CONSTANT_ARG for a in args):
+        if all(_is_constant(a) for args in calls for a in args):
             return safe
         return Judgement(
             Verdict.HIGHER_ORDER,
@@ -198,12 +225,9 @@ def _judge_higher_order(
             "it is given computed keys",
         )
     # CALLABLE: judged as the callables it is given (each is also judged as an import itself)
-    callables = [a for a in args if a != CONSTANT_ARG]
-    if not callables:
-        return safe
     worst = safe
-    for target in callables:
-        if target == "<value>" or depth > 4:
+    for target in {a for args in calls for a in args if not _is_constant(a)}:
+        if target == VALUE_ARG or depth > 4:
             return Judgement(
                 Verdict.HIGHER_ORDER,
                 Capability.HIGHER_ORDER,
@@ -217,11 +241,9 @@ def _judge_higher_order(
         )
         if inner.verdict is Verdict.SAFE:
             continue
-        if (
-            inner.verdict in (Verdict.UNKNOWN, Verdict.UNKNOWN_STDLIB)
-            and worst.verdict is Verdict.SAFE
-        ):
-            worst = inner
+        if inner.verdict in (Verdict.UNKNOWN, Verdict.UNKNOWN_STDLIB):
+            if worst.verdict is Verdict.SAFE:
+                worst = inner
             continue
         return Judgement(
             Verdict.HIGHER_ORDER,
@@ -229,6 +251,47 @@ def _judge_higher_order(
             imp.qualname,
             sources,
             f"it is applied to {target} ({inner.capability})",
+        )
+    return worst
+
+
+def _judge_getattr(
+    imp: PickleImport, calls: list[list[str]], sources: tuple[str, ...], config: Config, depth: int
+) -> Judgement:
+    """`getattr(G, "name")` with G an imported global is the dotted global `G.name` (how
+    zoneinfo and enums pickle); anything else fetches attributes of computed values."""
+    unsafe = Judgement(
+        Verdict.DANGEROUS,
+        Capability.INTROSPECTION,
+        imp.qualname,
+        sources,
+        "it fetches an attribute of a value computed at load time",
+    )
+    if not calls or depth > 4:
+        return unsafe
+    worst = Judgement(Verdict.SAFE, Capability.DATA)
+    for args in calls:
+        if len(args) != 2 or args[0].startswith("<") or not args[1].startswith("<str:"):
+            return unsafe
+        attr = args[1][len("<str:") : -1]
+        target = PickleImport(args[0], attr, called=imp.result_called, invoked=imp.result_called)
+        inner = judge(target, config, _depth=depth + 1)
+        owner_module, _, owner_name = args[0].rpartition(".")
+        owner = judge(PickleImport(owner_module, owner_name), config, _depth=depth + 1)
+        if inner.verdict is Verdict.SAFE:
+            continue
+        if not imp.result_called and owner.verdict is Verdict.SAFE and not attr.startswith("_"):
+            continue  # a public attribute of a vetted class, not called (an enum member)
+        if inner.verdict in (Verdict.UNKNOWN, Verdict.UNKNOWN_STDLIB, Verdict.CLOSED_WORLD):
+            return Judgement(
+                inner.verdict, inner.capability, inner.entry, inner.sources, inner.detail
+            )
+        return Judgement(
+            Verdict.DANGEROUS,
+            inner.capability,
+            imp.qualname,
+            sources,
+            f"it reaches {target.qualname} ({inner.capability})",
         )
     return worst
 
