@@ -425,6 +425,10 @@ def _link_file(
             art.extra_hashes.append(Hash("md5", item.md5))
     if item.etag:
         art.properties["aibom:dvc:etag"] = item.etag
+    if item.desc:
+        art.properties["aibom:dvc:desc"] = item.desc
+    if item.remote:
+        art.properties["aibom:dvc:remote"] = item.remote
     if ref is None or not item.md5:
         return
     hasher.ensure([ref], need_md5=True)
@@ -583,6 +587,10 @@ def _summary(
     art.data_card = {"type": "dataset", "name": path}
     if dvc_record is not None:
         art.properties["aibom:dvc:tracked"] = "directory"
+        if dvc_record.desc:
+            art.properties["aibom:dvc:desc"] = dvc_record.desc
+        if dvc_record.remote:
+            art.properties["aibom:dvc:remote"] = dvc_record.remote
         if dvc_record.md5:
             art.properties["aibom:dvc:md5"] = dvc_record.md5
         entries = []

@@ -50,6 +50,8 @@ class DvcOutput:
     cache: bool = True
     remote_url: str | None = None  # `dvc import-url` source / `dvc import` repo
     remote_rev: str | None = None  # the revision DVC locked for an import
+    desc: str | None = None  # the output's `desc`
+    remote: str | None = None  # the DVC remote it is pushed to
 
     @property
     def has_hash(self) -> bool:
@@ -137,6 +139,8 @@ def _output(entry: Any, base: str) -> DvcOutput | None:
         cache=entry.get("cache", True) is not False,
         remote_url=url,
         remote_rev=rev,
+        desc=str(entry["desc"])[:500] if isinstance(entry.get("desc"), str) else None,
+        remote=str(entry["remote"])[:200] if isinstance(entry.get("remote"), str) else None,
     )
 
 
@@ -146,6 +150,9 @@ def parse_dvc_file(text: str, path: str) -> DvcFile:
     if not isinstance(data, dict):
         raise DvcError("not a mapping: not a .dvc file")
     base = posixpath.dirname(path)
+    wdir = data.get("wdir")
+    if isinstance(wdir, str) and wdir:
+        base = _join(base, wdir)  # DVC 1 files: output paths relative to `wdir`
     result = DvcFile(path, frozen=data.get("frozen") is True)
     for key, target in (("outs", result.outs), ("deps", result.deps)):
         entries = data.get(key)

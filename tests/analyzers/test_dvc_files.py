@@ -102,3 +102,15 @@ def test_yaml_error_has_a_line() -> None:
     with pytest.raises(dvc.DvcError) as info:
         dvc.parse_dvc_yaml("stages:\n  a:\n    cmd: [\n", "dvc.yaml")
     assert info.value.line is not None
+
+
+def test_dvc_1_wdir_makes_paths_relative_to_it() -> None:
+    # DVC 1 wrote `wdir: ../..` in .dvc files kept in a subfolder
+    text = (
+        "wdir: ../..\nouts:\n- path: tutorials/nlp/Posts.xml.zip\n  md5: " + "c" * 32 + "\n"
+        "  size: 10\n  remote: docs\n  desc: posts\n"
+    )
+    parsed = dvc.parse_dvc_file(text, "tutorials/nlp/Posts.xml.zip.dvc")
+    (out,) = parsed.outs
+    assert out.path == "tutorials/nlp/Posts.xml.zip"
+    assert (out.desc, out.remote) == ("posts", "docs")
