@@ -19,7 +19,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 
-from ..bom.properties import LOCK_HASH_MATCHES, LOCK_MANIFEST
+from ..bom.properties import LOCK_CONTENT_HASH_MATCHES, LOCK_MANIFEST
 from ..config import Config
 from ..model import Dependency, Finding, Hash, IndexOption, Inventory, Location, SourceKind
 from . import Check
@@ -433,7 +433,7 @@ def stale_lock_findings(inventory: Inventory, config: Config) -> Iterator[Findin
         if not dep.source.is_lock or lock in reported:
             continue
         props = dict(dep.properties)
-        if props.get(LOCK_HASH_MATCHES) != "false":
+        if props.get(LOCK_CONTENT_HASH_MATCHES) != "false":
             continue
         reported.add(lock)
         manifest = props.get(LOCK_MANIFEST, "")

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..bom.properties import LOCK_HASH_MATCHES as HASH_MATCHES
+from ..bom.properties import LOCK_CONTENT_HASH_MATCHES as HASH_MATCHES
 from ..bom.properties import LOCK_MANIFEST as MANIFEST
 from ..config import Config
 from ..model import (
