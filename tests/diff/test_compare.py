@@ -17,7 +17,7 @@ from aibom.diff.compare import CHANGE_KINDS, diff, purl_identity
 from aibom.diff.render import render
 from aibom.errors import InputError
 
-HERE = Path(__file__).resolve().parent.parent / "fixtures" / "diff"
+HERE = Path(__file__).resolve().parents[2] / "fixtures" / "diff"
 HAND = HERE / "handwritten"
 GOLDEN = HERE / "golden"
 UPDATE = os.environ.get("AIBOM_UPDATE_GOLDEN") == "1"
@@ -239,7 +239,7 @@ def test_graph_changes_with_the_path_of_a_new_transitive_dependency() -> None:
 
 
 def test_every_kind_is_documented() -> None:
-    docs = (Path(__file__).resolve().parent.parent / "docs" / "diff.md").read_text()
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "diff.md").read_text()
     assert [k for k in CHANGE_KINDS if f"`{k}`" not in docs] == []
 
 

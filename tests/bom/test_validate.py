@@ -17,7 +17,7 @@ from aibom.cli import main
 from aibom.commands.validate import run as run_validate
 from aibom.errors import InputError
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 MINIMAL = {
     "bomFormat": "CycloneDX",

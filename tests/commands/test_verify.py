@@ -15,7 +15,7 @@ from aibom.cli import main
 from aibom.commands.verify import verify
 from aibom.errors import InputError
 
-FORMATS = Path(__file__).resolve().parent.parent / "fixtures" / "models" / "formats"
+FORMATS = Path(__file__).resolve().parents[2] / "fixtures" / "models" / "formats"
 
 
 def _sha(path: Path) -> str:

@@ -24,7 +24,7 @@ from aibom.model import Dependency, Inventory, Location, SourceKind
 from aibom.rules import get_rule, read_data_file
 from aibom.scan import scan
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _why(name: str) -> tuple[str, str | None, int | None, str] | None:

@@ -33,7 +33,7 @@ from aibom.model import (
 )
 from aibom.scan import ScanResult, scan
 
-PROJECTS = Path(__file__).resolve().parent.parent / "fixtures" / "projects"
+PROJECTS = Path(__file__).resolve().parents[2] / "fixtures" / "projects"
 H1 = "a" * 64
 H2 = "b" * 64
 COMMIT = "0123456789abcdef0123456789abcdef01234567"

@@ -16,7 +16,7 @@ from aibom.config import Config
 from aibom.rules import all_rules
 from aibom.scan import scan
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 # the pins rules' hand-written requirements-file pairs: fixtures/rules/AIB1xx/{bad,good}
 PIN_FOLDERS = sorted(
     p / side
@@ -144,7 +144,7 @@ def test_hook_does_not_import_heavy_libraries(tmp_path: Path) -> None:
     assert done.stdout.splitlines()[0].startswith("requirements.txt:2: AIB111 idna has no --hash")
 
 
-FORMATS = Path(__file__).resolve().parent.parent / "fixtures" / "models" / "formats"
+FORMATS = Path(__file__).resolve().parents[2] / "fixtures" / "models" / "formats"
 MALICIOUS = FORMATS.parent / "malicious"
 
 

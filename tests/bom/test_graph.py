@@ -481,7 +481,7 @@ def test_graph_does_not_depend_on_input_order() -> None:
 
 
 def test_uv_fixture_project() -> None:
-    project = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / "uv-app"
+    project = Path(__file__).resolve().parents[2] / "fixtures" / "projects" / "uv-app"
     result = scan(Config(roots=(project,), reproducible=True))
     graph = build_graph(result.inventory)
     assert graph.root.bom_ref == "root:uv-app"
@@ -587,7 +587,7 @@ def test_path_dependency_joins_the_locked_version_at_the_same_path() -> None:
 
 
 def test_conda_fixture_environment() -> None:
-    project = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / "conda-env"
+    project = Path(__file__).resolve().parents[2] / "fixtures" / "projects" / "conda-env"
     result = scan(Config(roots=(project,), reproducible=True))
     comps = by_ref(build_graph(result.inventory))
     assert sorted(r for r in comps if r.startswith("pkg:conda/")) == [

@@ -12,7 +12,7 @@ from aibom.commands.check import check_files
 from aibom.commands.pin import run as run_pin
 from aibom.config import Config
 
-INDEX = Path(__file__).resolve().parent.parent / "fixtures" / "index"
+INDEX = Path(__file__).resolve().parents[2] / "fixtures" / "index"
 PYPI = "https://pypi.org/simple/"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 SIX_WHEEL = "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274"
