@@ -346,6 +346,16 @@ def load_config(root: Path, config_file: Path | None = None, **cli: Any) -> Conf
                 ignored_from=None if trusted else str(found[0]),
                 ignored=ignored,
             )
+            values["tree_settings"] = tuple(values.get("tree_settings", ())) + tuple(
+                TreeSetting(
+                    "signatures.trust-root"
+                    if item.startswith("sigstore-trust-root")
+                    else "signatures.trust",
+                    item,
+                    TreeEffect.IGNORED,
+                )
+                for item in ignored
+            )
     rules = cli_rules(tuple(trust_keys), tuple(trust_identities))
     values.update(_from_environment())
     values.update({k: v for k, v in cli.items() if v is not None})

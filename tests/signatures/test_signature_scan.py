@@ -114,6 +114,8 @@ def test_trust_anchors_in_the_scanned_tree_are_not_used(sigs: Path) -> None:
     (finding,) = [f for f in result.findings if f.rule_id.startswith("AIB70")]
     assert finding.rule_id == "AIB705"  # not "verified" with the attacker's own key
     assert "were not used" in finding.arg_dict["reason"]
+    ignored = [f for f in result.findings if f.rule_id == "AIB911"]
+    assert [f.arg_dict["setting"] for f in ignored] == ["signatures.trust"]
     # the same file named with --config is the user's choice: then it is used
     result = _scan(tree, config_file=tree / ".aibom.toml")
     assert [f.rule_id for f in result.findings if f.rule_id.startswith("AIB70")] == []
