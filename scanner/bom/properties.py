@@ -67,12 +67,14 @@ DATA_ROWS = "aibom:data:rows"
 DATASET_CARD = "aibom:dataset:card"
 
 # aibom:dvc:*
+DVC_DESC = "aibom:dvc:desc"
 DVC_DIR_MD5 = "aibom:dvc:dir-md5"
 DVC_ETAG = "aibom:dvc:etag"
 DVC_IMPORT_REV = "aibom:dvc:import-rev"
 DVC_IMPORT_URL = "aibom:dvc:import-url"
 DVC_IN_WORKSPACE = "aibom:dvc:in-workspace"
 DVC_MD5 = "aibom:dvc:md5"
+DVC_REMOTE = "aibom:dvc:remote"
 DVC_TRACKED = "aibom:dvc:tracked"
 DVC_TRACKED_BY = "aibom:dvc:tracked-by"
 
