@@ -9,6 +9,7 @@ inventory and return `Finding`s, whose wording comes from `rules/`.
 from __future__ import annotations
 
 import enum
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -235,8 +236,10 @@ _LOCKS = {
 _NORMALIZE = re.compile(r"[-_.]+")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def normalize_name(name: str) -> str:
-    """PEP 503 normalisation of a project name."""
+    """PEP 503 normalisation of a project name (cached: a large lock names each package
+    many times)."""
     return _NORMALIZE.sub("-", name).lower()
 
 

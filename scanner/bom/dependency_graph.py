@@ -162,7 +162,8 @@ def build(inventory: Inventory, root: Component) -> DependencyPart:
     order = sorted(range(len(deps)), key=lambda i: _dep_sort_key(deps[i]))
     resolved = [i for i in order if deps[i].graph is not None]
     constraints = [i for i in order if deps[i].source is SourceKind.CONSTRAINTS]
-    declared = [i for i in order if deps[i].graph is None and i not in set(constraints)]
+    constraint_set = set(constraints)
+    declared = [i for i in order if deps[i].graph is None and i not in constraint_set]
 
     # 1. what locks and environments record: one component per (graph, package)
     for i in resolved:
