@@ -245,3 +245,17 @@ def test_pipfile_scopes_match_pipenv_requirements() -> None:
     graph = graph_of(REAL / "monorepo")
     six = [c for c in graph.components if c.name == "six"]
     assert [c.version for c in six if c.version is None] == []
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in REAL.iterdir() if p.is_dir()))
+def test_every_purl_is_canonical(case: str) -> None:
+    from packageurl import PackageURL
+
+    graph = graph_of(REAL / case)
+    purls = [c.purl for c in graph.components if c.purl]
+    for purl in purls:
+        assert PackageURL.from_string(purl).to_string() == purl
+    # local folders (workspace members, path sources) never get a pkg:pypi purl
+    for comp in graph.components:
+        if "aibom:local-path" in comp.properties:
+            assert comp.purl is None, comp.bom_ref

@@ -531,26 +531,54 @@ def _dep_sort_key(dep: Dependency) -> tuple[Any, ...]:
 
 
 def package_purl(dep: Dependency, version: str | None, url: str | None) -> str:
+    """The canonical purl (as packageurl-python writes it: percent-encoding, sorted
+    qualifiers) of a package: `pkg:pypi/<PEP 503 name>[@version]`, a direct reference's
+    `vcs_url` (with the commit the lock resolved, never pip's `#egg=` / `&subdirectory=`
+    fragment) or `download_url`; conda's build, channel and subdir qualifiers."""
+    from packageurl import PackageURL
+
+    qualifiers: dict[str, str] = {}
     if dep.ecosystem == "conda":
         props = dict(dep.properties)
-        text = f"pkg:conda/{purl_part(dep.key)}"
-        if version:
-            text += f"@{purl_part(version)}"
-        # purl qualifiers, in the canonical (sorted) order; a build pattern is not a build
-        qualifiers = [
+        for key, value in (
             ("build", props.get("conda-build") if version else None),
             ("channel", props.get("conda-channel")),
             ("subdir", props.get("conda-subdir")),
-        ]
-        pairs = [f"{k}={purl_part(v)}" for k, v in qualifiers if v and "*" not in v]
-        return text + ("?" + "&".join(pairs) if pairs else "")
-    text = f"pkg:{purl_part(dep.ecosystem or 'pypi')}/{purl_part(dep.key)}"
-    if version:
-        text += f"@{purl_part(version)}"
-    if url:
-        qualifier = "vcs_url" if dep.url_kind == "vcs" else "download_url"
-        text += f"?{qualifier}={purl_part(url, safe=':/@+*')}"
-    return text
+        ):
+            if value and "*" not in value:  # a build pattern is not a build
+                qualifiers[key] = value
+    elif url:
+        if dep.url_kind == "vcs":
+            qualifiers["vcs_url"] = vcs_url(url, dep.vcs_ref)
+        else:
+            qualifiers["download_url"] = url.split("#", 1)[0]
+    return str(
+        PackageURL(
+            type=dep.ecosystem or "pypi",
+            name=dep.key,
+            version=version or None,
+            qualifiers=qualifiers or None,
+        ).to_string()
+    )
+
+
+_COMMIT = re.compile(r"^[0-9a-fA-F]{40}$|^[0-9a-fA-F]{64}$")
+
+
+def vcs_url(url: str, ref: str | None) -> str:
+    """A VCS URL as the purl spec wants it: `<vcs>+<url>@<revision>`, without pip's
+    fragment; the revision is the commit when the lock (or the URL) names one."""
+    base = url.split("#", 1)[0]
+    scheme, sep, rest = base.partition("://")
+    path_start = rest.find("/")
+    if sep and path_start >= 0:
+        path = rest[path_start:]
+        at = path.rfind("@")
+        current = path[at + 1 :] if at >= 0 else None
+        if ref and _COMMIT.match(ref) and current != ref:
+            path = (path[:at] if at >= 0 else path) + "@" + ref.lower()
+        base = f"{scheme}://{rest[:path_start]}{path}"
+    return base
 
 
 def purl_part(text: str, safe: str = "") -> str:

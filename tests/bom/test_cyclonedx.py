@@ -398,8 +398,13 @@ def test_range_specifier_and_licence_expression() -> None:
 
 
 def test_vcs_reference_and_extras() -> None:
-    comp = _component(_doc(), "pkg:pypi/private?vcs_url=git+https://***@git.example.com/o/p.git@v1")
-    assert comp["purl"] == "pkg:pypi/private?vcs_url=git+https://***@git.example.com/o/p.git@v1"
+    comp = _component(
+        _doc(), "pkg:pypi/private?vcs_url=git%2Bhttps://%2A%2A%2A%40git.example.com/o/p.git%40v1"
+    )
+    assert (
+        comp["purl"]
+        == "pkg:pypi/private?vcs_url=git%2Bhttps://%2A%2A%2A%40git.example.com/o/p.git%40v1"
+    )
     assert comp["externalReferences"] == [
         {"type": "vcs", "url": "git+https://***@git.example.com/o/p.git@v1"}
     ]
@@ -537,7 +542,7 @@ def test_dependency_graph() -> None:
         "hf-dataset:imdb",
         f"hf-model:acme/bert-tiny@{COMMIT}",
         "pkg:pypi/dual@1.0",
-        "pkg:pypi/private?vcs_url=git+https://***@git.example.com/o/p.git@v1",
+        "pkg:pypi/private?vcs_url=git%2Bhttps://%2A%2A%2A%40git.example.com/o/p.git%40v1",
         "pkg:pypi/requests@2.31.0",
         "pkg:pypi/urllib3@2.2.3",
         "pkg:pypi/weird-hash@1.0",

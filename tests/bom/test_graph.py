@@ -176,7 +176,9 @@ def test_direct_references_keep_the_redacted_url_in_purl_and_reference() -> None
         )
     )
     comps = by_ref(graph)
-    vcs = comps["pkg:pypi/private-lib?vcs_url=git+https://***@git.example.com/org/lib.git@v1.2"]
+    vcs = comps[
+        "pkg:pypi/private-lib?vcs_url=git%2Bhttps://%2A%2A%2A%40git.example.com/org/lib.git%40v1.2"
+    ]
     assert vcs.urls == ["git+https://***@git.example.com/org/lib.git@v1.2"]
     assert vcs.properties["aibom:url-kind"] == "vcs"
     wheel = comps[
@@ -601,3 +603,42 @@ def test_conda_fixture_environment() -> None:
         "pkg:conda/scipy",
     ]
     assert comps["pkg:pypi/transformers@4.41.2"].occurrences == [Location("environment.yml", 20)]
+
+
+def test_purls_are_canonical_and_vcs_purls_carry_the_commit() -> None:
+    """Every purl survives packageurl-python's parse and re-serialisation unchanged; a VCS
+    purl drops pip's #egg= / &subdirectory= fragment and names the locked commit."""
+    from packageurl import PackageURL
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    graph = build_graph(
+        inventory(
+            dep(
+                "Lib_X",
+                "requirements.txt",
+                1,
+                url="git+https://github.com/org/lib-x.git@v1.2#egg=Lib_X&subdirectory=python",
+                url_kind="vcs",
+                vcs_ref="v1.2",
+            ),
+            dep(
+                "vlib",
+                "uv.lock",
+                3,
+                source=SourceKind.UV_LOCK,
+                version="2.0.0+local.1",
+                url="git+https://github.com/org/vlib",
+                url_kind="vcs",
+                vcs_ref=commit,
+            ),
+            dep("plain", "requirements.txt", 2, specifier="==1.0", version="1.0"),
+        )
+    )
+    purls = sorted(c.purl for c in graph.components if c.purl)
+    assert purls == [
+        "pkg:pypi/lib-x?vcs_url=git%2Bhttps://github.com/org/lib-x.git%40v1.2",
+        "pkg:pypi/plain@1.0",
+        f"pkg:pypi/vlib@2.0.0%2Blocal.1?vcs_url=git%2Bhttps://github.com/org/vlib%40{commit}",
+    ]
+    for purl in purls:
+        assert PackageURL.from_string(purl).to_string() == purl
