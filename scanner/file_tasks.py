@@ -9,6 +9,7 @@ dependency files and source code; by content: model artifacts), runs it under
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 
 from . import collected_json, sources
@@ -74,9 +75,15 @@ def _cacheable(file: FileRef, before: FileStamp, collected: Collected) -> bool:
 EncodedResult = tuple[str, FileStamp | None]
 
 
+# One batch at a time per process: a Dask worker may run tasks in several threads, and
+# CPython 3.11's parser is not thread-safe (see aibom.scheduling).
+_ONE_AT_A_TIME = threading.Lock()
+
+
 def analyze_batch(jobs: list[FileJob], config: Config) -> list[EncodedResult]:
     """`analyze` for each job, results as JSON: what a worker process or a cluster returns."""
-    return [encode(analyze(job, config), job.file) for job in jobs]
+    with _ONE_AT_A_TIME:
+        return [encode(analyze(job, config), job.file) for job in jobs]
 
 
 def encode(result: FileResult, file: FileRef) -> EncodedResult:

@@ -1,12 +1,14 @@
-"""Run every file's analysis: digest cache first, then in this process, in threads, in worker
+"""Run every file's analysis: digest cache first, then in this process, in worker
 processes or on a Dask cluster; results come back in the walk's order whatever finished first.
 
 **How the local mode is chosen** (`plan`). Worker processes cost a start-up (a fork and a
 pipe each, tens of milliseconds) and every result is encoded as JSON to come back, so they
 are used only when the estimated serial work pays for them: at least two jobs and two files,
 and an estimate of `FILE_COST` seconds per file plus `BYTE_COST` per byte of at least
-`PROCESS_MIN_SECONDS`. Smaller scans run in threads (hashing releases the GIL) or, for one
-file, in this process: a single big file is hashed at the speed of `hashlib` alone.
+`PROCESS_MIN_SECONDS`. Smaller scans run in this process, one file after the other: a single
+big file is hashed at the speed of `hashlib` alone. Never in threads: CPython 3.11's parser is
+not thread-safe (`ast.parse` in two threads at once fails with "AST constructor recursion
+depth mismatch"), and Python code, `setup.py` and NumPy headers are all parsed with it.
 
 **Batches and the window.** Files are sent in batches (at most `BATCH_FILES` files and
 `BATCH_BYTES` bytes, so a big file travels alone), at most `WINDOW_PER_WORKER` batches per
@@ -25,7 +27,6 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -55,7 +56,7 @@ def available_cores() -> int:
 
 @dataclass(frozen=True)
 class Plan:
-    mode: str  # "serial", "threads" or "processes"
+    mode: str  # "serial" or "processes"
     workers: int
 
 
@@ -63,9 +64,9 @@ def plan(jobs: Sequence[FileJob], workers: int) -> Plan:
     if workers <= 1 or len(jobs) <= 1:
         return Plan("serial", 1)
     estimate = sum(FILE_COST + job.file.size * BYTE_COST for job in jobs)
-    if estimate >= PROCESS_MIN_SECONDS and len(jobs) >= 2:
+    if estimate >= PROCESS_MIN_SECONDS:
         return Plan("processes", min(workers, len(jobs)))
-    return Plan("threads", min(workers, len(jobs)))
+    return Plan("serial", 1)
 
 
 def run_files(
@@ -122,10 +123,6 @@ def run_files(
                 shutdown = getattr(pool.executor, "shutdown", None)
                 if shutdown is not None:
                     shutdown(wait=True)
-        elif chosen.mode == "threads":
-            with ThreadPoolExecutor(max_workers=chosen.workers) as threads:
-                for k, result in enumerate(threads.map(lambda j: analyze(j, config), pending)):
-                    done(todo[k], result, None)
         else:
             for k, job in enumerate(pending):
                 done(todo[k], analyze(job, config), None)

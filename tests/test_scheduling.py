@@ -28,7 +28,7 @@ def _jobs(sizes: list[int]) -> list[FileJob]:
 def test_plan_follows_the_work() -> None:
     assert scheduling.plan(_jobs([10**9]), 2) == scheduling.Plan("serial", 1)
     assert scheduling.plan(_jobs([100] * 50), 1) == scheduling.Plan("serial", 1)
-    assert scheduling.plan(_jobs([100] * 50), 2).mode == "threads"
+    assert scheduling.plan(_jobs([100] * 50), 2) == scheduling.Plan("serial", 1)
     assert scheduling.plan(_jobs([100] * 2000), 2) == scheduling.Plan("processes", 2)
     assert scheduling.plan(_jobs([10**9] * 2), 8) == scheduling.Plan("processes", 2)
 
