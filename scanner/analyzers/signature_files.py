@@ -14,6 +14,7 @@ import hashlib
 import posixpath
 from pathlib import Path
 
+from ..bom import properties as props_names
 from ..config import Config
 from ..model import (
     Artifact,
@@ -56,11 +57,11 @@ def analyze_file(file: FileRef, fmt: ArtifactFormat, config: Config) -> Collecte
     except BundleError as exc:
         art = _bundle_artifact(file, raw)
         art.signatures.append(malformed(file.rel, f"malformed model signature: {exc}"))
-        art.properties["aibom:signature:status"] = Verdict.INVALID.value
+        art.properties[props_names.SIGNATURE_STATUS] = Verdict.INVALID.value
         return Collected(artifacts=[art])
     art = _bundle_artifact(file, raw)
     art.bundle = bundle
-    art.properties["aibom:signature:method"] = bundle.method.value
+    art.properties[props_names.SIGNATURE_METHOD] = bundle.method.value
     return Collected(artifacts=[art])
 
 
@@ -117,8 +118,8 @@ def analyze_folders(files: list[FileRef], collected: Collected, config: Config) 
         model.signatures.append(check)
         _record(model, check)
         art.parent = model.path
-        art.properties["aibom:signature:signs"] = model.path
-        art.properties["aibom:signature:status"] = check.status.value
+        art.properties[props_names.SIGNATURE_SIGNS] = model.path
+        art.properties[props_names.SIGNATURE_STATUS] = check.status.value
         if check.unchecked:
             out.errors.append(
                 ScanError(
@@ -171,29 +172,29 @@ def _model_for(
 def _record(model: Artifact, check: SignatureCheck) -> None:
     """The verdict as AIBOM properties on the signed model's component."""
     props = model.properties
-    props["aibom:signature:status"] = check.status.value
-    props["aibom:signature:bundle"] = check.bundle
+    props[props_names.SIGNATURE_STATUS] = check.status.value
+    props[props_names.SIGNATURE_BUNDLE] = check.bundle
     if check.method is not None:
-        props["aibom:signature:method"] = check.method.value
+        props[props_names.SIGNATURE_METHOD] = check.method.value
     if check.signer:
-        props["aibom:signature:signer"] = check.signer
+        props[props_names.SIGNATURE_SIGNER] = check.signer
     if check.signer_issuer:
-        props["aibom:signature:issuer"] = check.signer_issuer
+        props[props_names.SIGNATURE_ISSUER] = check.signer_issuer
     if check.key_fingerprint:
-        props["aibom:signature:key-fingerprint"] = check.key_fingerprint
+        props[props_names.SIGNATURE_KEY_FINGERPRINT] = check.key_fingerprint
     if check.status is not Verdict.VERIFIED:
-        props["aibom:signature:reason"] = check.reason
+        props[props_names.SIGNATURE_REASON] = check.reason
     multi = model.multi_properties
     for resource in check.signed:
         multi.append(
             (
-                "aibom:signature:signed-file",
+                props_names.SIGNATURE_SIGNED_FILE,
                 f"{resource.name} {resource.algorithm}:{resource.digest}",
             )
         )
-    multi.extend(("aibom:signature:uncovered-file", name) for name in check.uncovered)
-    multi.extend(("aibom:signature:changed-file", name) for name in check.mismatched)
-    multi.extend(("aibom:signature:missing-file", name) for name in check.missing)
+    multi.extend((props_names.SIGNATURE_UNCOVERED_FILE, name) for name in check.uncovered)
+    multi.extend((props_names.SIGNATURE_CHANGED_FILE, name) for name in check.mismatched)
+    multi.extend((props_names.SIGNATURE_MISSING_FILE, name) for name in check.missing)
 
 
 def signature_inventory(root: Path, config: Config) -> Inventory:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
 
+from ..bom import properties as props_names
 from ..bom.read import BomComponent, BomFinding, LoadedBom
 from ..model import is_pickle_based
 
@@ -366,7 +367,7 @@ def _metric_changes(subject: str, old: BomComponent, new: BomComponent) -> list[
     return out
 
 
-SIGNATURE_STATUS = "aibom:signature:status"
+SIGNATURE_STATUS = props_names.SIGNATURE_STATUS
 BAD_SIGNATURE = frozenset({"invalid", "untrusted-signer"})
 
 
@@ -377,9 +378,9 @@ def _signed(comp: BomComponent) -> bool:
 
 def _signer(comp: BomComponent) -> str:
     parts = [
-        comp.prop("aibom:signature:signer") or "",
-        comp.prop("aibom:signature:issuer") or "",
-        comp.prop("aibom:signature:key-fingerprint") or "",
+        comp.prop(props_names.SIGNATURE_SIGNER) or "",
+        comp.prop(props_names.SIGNATURE_ISSUER) or "",
+        comp.prop(props_names.SIGNATURE_KEY_FINGERPRINT) or "",
     ]
     return " / ".join(p for p in parts if p)
 
