@@ -312,6 +312,19 @@ def check(files: tuple[Path, ...], config_file: Path | None, models: bool, debug
     help="Report format on stdout.",
 )
 @click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="The folder that was scanned, which the AIBOM's paths are relative to (default: .).",
+)
+@click.option(
+    "--fail-on-flagged",
+    type=click.Choice([*SEVERITIES, "none"], case_sensitive=False),
+    default="critical",
+    show_default=True,
+    help="Refuse files the AIBOM records a finding on at or above this severity ('none': off).",
+)
+@click.option(
     "--bom-signature",
     type=click.Path(path_type=Path),
     metavar="FILE.sig",
@@ -331,15 +344,22 @@ def check(files: tuple[Path, ...], config_file: Path | None, models: bool, debug
 @_trust_options
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def verify(
-    bom_file: Path, path: Path | None, report_format: str, debug: bool, **options: Any
+    bom_file: Path,
+    path: Path | None,
+    report_format: str,
+    root: Path | None,
+    debug: bool,
+    **options: Any,
 ) -> None:
-    """Re-hash every file BOM_FILE records under PATH (default: .) and check the model
-    signatures there; exit 0 only if all match.
+    """Re-hash every file BOM_FILE records (paths relative to --root, default .) and check
+    the model signatures there; exit 0 only if all match. PATH, when given, limits the check
+    to what lies below it. Files the AIBOM records a critical finding on are refused too.
 
     \b
     Examples:
       aibom verify aibom.cdx.json                   every recorded file under .
-      aibom verify aibom.cdx.json --format json
+      aibom verify aibom.cdx.json models/           only what is recorded under models/
+      aibom verify dist/aibom.cdx.json --root /srv/app --format json
 
     \b
     Exit codes: 0 every file matches; 1 changed, missing, unrecorded or
@@ -349,7 +369,13 @@ def verify(
 
     options["trust_keys"] = tuple(options["trust_keys"])
     options["trust_identities"] = tuple(options["trust_identities"])
-    _run(lambda: verify_command.run(bom_file, path or Path("."), report_format, **options), debug)
+    options["fail_on_flagged"] = str(options["fail_on_flagged"]).lower()
+    _run(
+        lambda: verify_command.run(
+            bom_file, root or Path("."), report_format, only=path, **options
+        ),
+        debug,
+    )
 
 
 @main.command(short_help="Supply-chain changes between two AIBOMs or git revisions.")

@@ -1,4 +1,4 @@
-"""What `aibom verify` found when it re-hashed the files an AIBOM records (rules AIB161-164
+"""What `aibom verify` found when it re-hashed the files an AIBOM records (rules AIB161-165
 in rules/rules_pins.toml). Verify is not a scan: it produces `IntegrityFact`s, and this
 module turns them into findings worded by the rules."""
 
@@ -16,6 +16,7 @@ class IntegrityKind(enum.StrEnum):
     MISSING = "missing"
     UNRECORDED = "unrecorded"
     UNVERIFIABLE = "unverifiable"
+    FLAGGED = "flagged"  # matches, but the AIBOM records a dangerous finding on it
 
 
 RULE_FOR: dict[IntegrityKind, str] = {
@@ -23,6 +24,7 @@ RULE_FOR: dict[IntegrityKind, str] = {
     IntegrityKind.MISSING: "AIB162",
     IntegrityKind.UNRECORDED: "AIB163",
     IntegrityKind.UNVERIFIABLE: "AIB164",
+    IntegrityKind.FLAGGED: "AIB165",
 }
 RULE_IDS = frozenset(RULE_FOR.values())
 

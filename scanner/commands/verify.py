@@ -1,4 +1,9 @@
-"""`aibom verify AIBOM [PATH]`: re-hash every file an AIBOM records and compare.
+"""`aibom verify AIBOM [PATH] [--root DIR]`: re-hash every file an AIBOM records and compare.
+
+The recorded paths are relative to the folder that was scanned: `--root` (default: the
+current folder). PATH, when given, is a filter below that root (`aibom verify aibom.cdx.json
+models/` checks only what the AIBOM records under `models/`); a PATH outside the root is an
+error that says so.
 
 What a deployment step runs before loading weights. The AIBOM is read as plain data
 (`aibom.bomread`, JSON or XML; never through cyclonedx-python-lib, which drops fields). Every
@@ -13,8 +18,13 @@ component with an `aibom:path` property (the file's path relative to the scanned
   (absolute, `..`, or a symlink out of it), a file that cannot be read, or a Git LFS pointer
   standing in for the recorded content.
 
+- flagged (AIB165): the file matches, but the same AIBOM records a finding on it at or above
+  `--fail-on-flagged` (default critical; `none` turns it off): a file can be exactly the
+  reviewed one and still run code when loaded.
+
 Components whose `aibom:path` is a folder (a model folder whose files are recorded one by
-one) are not hashed themselves. Exit codes: 0 every recorded file matches and nothing is
+one, known as a folder because other recorded paths lie below it, or because it is one on
+disk) are never hashed and never "missing". Exit codes: 0 every recorded file matches and nothing is
 unrecorded; 1 any finding; 2 the AIBOM cannot be read or records no file at all.
 """
 
@@ -25,11 +35,15 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from ..checks.integrity import IntegrityFact, IntegrityKind, integrity_findings
 from ..config import Config
 from ..errors import EXIT_FINDINGS, EXIT_OK, AibomError, ConfigError, InputError
-from ..model import ArtifactFormat, Finding, Location
+from ..model import ArtifactFormat, Finding, Location, Severity
+
+if TYPE_CHECKING:
+    from ..bom.read import LoadedBom
 
 BLOCK = 1024 * 1024
 LFS_POINTER_MAX = 1024
@@ -51,6 +65,8 @@ def run(
     root: Path,
     report_format: str,
     *,
+    only: Path | None = None,
+    fail_on_flagged: str = "critical",
     config_file: Path | None = None,
     trust_keys: tuple[Path, ...] = (),
     trust_identities: tuple[str, ...] = (),
@@ -73,7 +89,8 @@ def run(
             result = VerifyResult(findings=signed)
             _render(result, bom_file, root, report_format, notes)
             return EXIT_FINDINGS
-    result = verify(bom_file, root)
+    threshold = None if fail_on_flagged == "none" else Severity.parse(fail_on_flagged)
+    result = verify(bom_file, root, only=only, fail_on_flagged=threshold)
     result.findings.extend(_signature_findings(root, config, notes))
     _render(result, bom_file, root, report_format, notes)
     return EXIT_OK if result.ok else EXIT_FINDINGS
@@ -91,7 +108,7 @@ def _render(
         counts[fact.kind.value] = counts.get(fact.kind.value, 0) + 1
     parts = [f"{len(result.checked)} verified"] + [
         f"{counts[k]} {k}"
-        for k in ("changed", "missing", "unrecorded", "unverifiable")
+        for k in ("changed", "missing", "unrecorded", "unverifiable", "flagged")
         if counts.get(k)
     ]
     signature_problems = sum(1 for f in result.findings if f.rule_id in SIGNATURE_RULES)
@@ -155,11 +172,20 @@ def _signature_findings(root: Path, config: Config, notes: list[str]) -> list[Fi
     )
 
 
-def verify(bom_file: Path, root: Path) -> VerifyResult:
+def verify(
+    bom_file: Path,
+    root: Path,
+    *,
+    only: Path | None = None,
+    fail_on_flagged: Severity | None = Severity.CRITICAL,
+) -> VerifyResult:
     from ..bom import load_bom
 
     if not root.is_dir():
-        raise InputError("not a folder", str(root), hint="give the folder the AIBOM describes")
+        raise InputError(
+            "not a folder", str(root), hint="give the folder the AIBOM describes with --root"
+        )
+    prefix = _filter_below(root, only)
     bom = load_bom(bom_file)
     recorded: dict[str, str | None] = {}
     for comp in bom.components:
@@ -175,13 +201,82 @@ def verify(bom_file: Path, root: Path) -> VerifyResult:
             str(bom_file),
             hint="write the AIBOM with `aibom scan -o aibom.cdx.json` on the model folder",
         )
+    folders = _recorded_folders(recorded)
     result = VerifyResult()
     real_root = root.resolve()
     for rel, expected in sorted(recorded.items()):
+        if rel in folders or not _below(rel, prefix):
+            continue  # a folder's files are recorded one by one; PATH filters the rest
         _verify_one(rel, expected, root, real_root, result)
-    _unrecorded(root, set(recorded), result)
+    _unrecorded(root, set(recorded) | folders, result, prefix)
+    if fail_on_flagged is not None:
+        _flagged(bom, fail_on_flagged, result)
     result.findings = integrity_findings(result.facts)
     return result
+
+
+def _filter_below(root: Path, only: Path | None) -> str:
+    """PATH as a POSIX path relative to the root ("" for the whole root)."""
+    if only is None:
+        return ""
+    try:
+        rel = only.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        raise InputError(
+            f"PATH is not inside the verified root ({root})",
+            str(only),
+            hint="PATH filters below the scanned folder: give that folder with --root DIR",
+        ) from None
+    if not only.exists():
+        raise InputError("path does not exist", str(only), hint="check the path you gave")
+    return "" if rel == "." else rel
+
+
+def _below(rel: str, prefix: str) -> bool:
+    return not prefix or rel == prefix or rel.startswith(prefix + "/")
+
+
+def _recorded_folders(recorded: dict[str, str | None]) -> set[str]:
+    """Recorded paths with other recorded paths below them: model folders, not files."""
+    folders: set[str] = set()
+    for rel in recorded:
+        parts = rel.split("/")
+        folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    return {rel for rel in recorded if rel in folders and recorded[rel] is None}
+
+
+def _flagged(bom: LoadedBom, threshold: Severity, result: VerifyResult) -> None:
+    """Files that match but that the AIBOM records a finding on at or above `threshold`."""
+    paths = {c.bom_ref: c.prop("aibom:path") for c in bom.components}
+    verified = set(result.checked)
+    flagged: dict[str, tuple[str, str, str]] = {}
+    for finding in bom.findings:
+        if not finding.is_aibom_finding:
+            continue
+        try:
+            severity = Severity.parse(finding.severity)
+        except ValueError:
+            continue
+        if severity < threshold:
+            continue
+        where = {paths.get(ref) for ref in finding.affects} | {_location_path(finding.location)}
+        for rel in sorted(p for p in where if p and p in verified):
+            best = flagged.get(rel)
+            if best is None or Severity.parse(best[1]) < severity:
+                flagged[rel] = (finding.id, severity.label, finding.description)
+    for rel, (rule, label, text) in sorted(flagged.items()):
+        result.checked.remove(rel)
+        args = (("finding", text), ("rule", rule), ("severity", label))
+        result.facts.append(IntegrityFact(IntegrityKind.FLAGGED, rel, args))
+
+
+def _location_path(location: str | None) -> str | None:
+    """The file of a recorded `aibom:location` (`path`, `path:line`, `path (member)`)."""
+    if not location:
+        return None
+    path = location.split(" (", 1)[0]
+    head, sep, tail = path.rpartition(":")
+    return head if sep and tail.isdigit() else path
 
 
 def _verify_one(
@@ -253,7 +348,7 @@ def _sha256(path: Path) -> tuple[str, bytes]:
     return digest.hexdigest(), head
 
 
-def _unrecorded(root: Path, recorded: set[str], result: VerifyResult) -> None:
+def _unrecorded(root: Path, recorded: set[str], result: VerifyResult, prefix: str = "") -> None:
     from .. import sources
     from ..config import load_config
     from ..model import ScanError
@@ -266,15 +361,17 @@ def _unrecorded(root: Path, recorded: set[str], result: VerifyResult) -> None:
         exclude = ()
     walked = walk((root,), exclude)
     for error in walked.errors:  # a folder we cannot read could hide unrecorded files
-        if error.location.path in recorded:
-            continue  # judged above
+        if error.location.path in recorded or not _below(error.location.path, prefix):
+            continue  # judged above, or outside PATH
         result.facts.append(
             IntegrityFact(
                 IntegrityKind.UNVERIFIABLE, error.location.path, (("problem", error.reason),)
             )
         )
     for ref in walked.files:
-        if ref.rel in recorded or sources.classify(ref.rel) is not None:
+        if ref.rel in recorded or not _below(ref.rel, prefix):
+            continue
+        if sources.classify(ref.rel) is not None:
             continue
         fmt = sniff_file(ref)
         if isinstance(fmt, ScanError):
@@ -299,26 +396,40 @@ def render_text(result: VerifyResult) -> str:
     return "".join(lines)
 
 
+VERIFY_SCHEMA = "aibom-verify/1"
+
+
 def render_json(
     result: VerifyResult, bom_file: Path, root: Path, notes: list[str] | None = None
 ) -> str:
+    """The scan report's vocabulary (`rule`, `severity`, `location`, ...; docs/json-report.md)."""
+    from .. import __version__
     from ..rules import get_rule
 
+    def finding(f: Finding) -> dict[str, object]:
+        rule = get_rule(f.rule_id)
+        loc = f.location
+        return {
+            "rule": rule.id,
+            "slug": rule.slug,
+            "title": rule.title,
+            "severity": rule.severity.label,
+            "message": rule.render(f),
+            "remediation": rule.remediation,
+            "location": {"path": loc.path, "line": loc.line, "member": loc.member},
+            "args": f.arg_dict,
+            "fingerprint": f.fingerprint,
+            "suppressed": False,
+        }
+
     data = {
+        "schema": VERIFY_SCHEMA,
+        "tool": {"name": "aibom", "version": __version__},
         "bom": bom_file.as_posix(),
         "root": root.as_posix(),
         "ok": result.ok,
         "verified": sorted(result.checked),
-        "findings": [
-            {
-                "rule_id": f.rule_id,
-                "severity": get_rule(f.rule_id).severity.label,
-                "path": f.location.path,
-                "message": get_rule(f.rule_id).render(f),
-                "args": f.arg_dict,
-            }
-            for f in result.findings
-        ],
+        "findings": [finding(f) for f in result.findings],
         "notes": list(notes or ()),
     }
     return json.dumps(data, indent=2, sort_keys=False) + "\n"

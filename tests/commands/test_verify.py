@@ -36,7 +36,7 @@ def deployed(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _verify(bom: Path, root: Path, *extra: str) -> tuple[int, str]:
-    done = CliRunner().invoke(main, ["verify", str(bom), str(root), *extra])
+    done = CliRunner().invoke(main, ["verify", str(bom), "--root", str(root), *extra])
     return done.exit_code, done.stdout
 
 
@@ -68,7 +68,7 @@ def test_tampered_missing_and_added_files(deployed: tuple[Path, Path]) -> None:
     code, out = _verify(bom, root, "--format", "json")
     data = json.loads(out)
     assert code == 1 and data["ok"] is False and data["verified"] == []
-    assert [(f["rule_id"], f["path"], f["severity"]) for f in data["findings"]] == [
+    assert [(f["rule"], f["location"]["path"], f["severity"]) for f in data["findings"]] == [
         ("AIB163", "model/extra.onnx", "high"),
         ("AIB161", "model/tiny.gguf", "critical"),
         ("AIB162", "model/tiny.safetensors", "high"),
@@ -138,7 +138,7 @@ def test_unreadable_or_empty_bom_exits_two(tmp_path: Path) -> None:
     empty = _handmade_bom(tmp_path, [{"type": "library", "name": "six", "version": "1.17.0"}])
     with pytest.raises(InputError, match="records no files"):
         verify(empty, tmp_path)
-    done = CliRunner().invoke(main, ["verify", str(empty), str(tmp_path)])
+    done = CliRunner().invoke(main, ["verify", str(empty), "--root", str(tmp_path)])
     assert done.exit_code == 2
     assert "records no files" in done.stderr
 
@@ -175,3 +175,75 @@ def test_hostile_recorded_paths_never_crash(tmp_path: Path) -> None:
         ("unverifiable", "bad\x00name.bin", "the recorded path is not a valid file pa"),
         ("unverifiable", "xxxxxxxxxxxx", "cannot look it up: File name too long"),
     ]
+
+
+DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / "demo"
+
+
+@pytest.fixture
+def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The README's flow: `aibom scan . -o aibom.cdx.json` in the demo, then verify."""
+    work = tmp_path / "demo"
+    shutil.copytree(DEMO, work)
+    monkeypatch.chdir(work)
+    done = CliRunner().invoke(main, ["scan", ".", "-q", "-o", "aibom.cdx.json"])
+    assert (work / "aibom.cdx.json").is_file(), done.output
+    return work
+
+
+def test_readme_example_path_is_a_filter_below_the_root(demo: Path) -> None:
+    """Before: `aibom verify aibom.cdx.json models/` gave "0 verified, 5 missing, 2
+    unrecorded": PATH was taken as the scan root, and the model folder was "missing"."""
+    done = CliRunner().invoke(
+        main, ["verify", "aibom.cdx.json", "models/", "--fail-on-flagged", "none"]
+    )
+    assert done.exit_code == 0, done.output
+    assert done.stderr.strip() == "aibom verify: 4 verified"
+    result = verify(Path("aibom.cdx.json"), Path("."), only=Path("models"), fail_on_flagged=None)
+    assert sorted(result.checked) == [
+        "models/classifier/README.md",
+        "models/classifier/config.json",
+        "models/classifier/model.safetensors",
+        "models/legacy_head.pkl",
+    ]
+    assert result.findings == []
+    # the filter is a filter: a changed file outside it is not reported, one inside it is
+    (demo / "requirements.txt").write_text("changed\n", "utf-8")
+    (demo / "models" / "classifier" / "config.json").write_text("{}\n", "utf-8")
+    changed = verify(Path("aibom.cdx.json"), Path("."), only=Path("models/classifier"))
+    assert [(f.rule_id, f.location.path) for f in changed.findings] == [
+        ("AIB161", "models/classifier/config.json")
+    ]
+
+
+def test_folders_are_never_missing_files(demo: Path) -> None:
+    shutil.rmtree(demo / "models" / "classifier")
+    result = verify(Path("aibom.cdx.json"), Path("."), fail_on_flagged=None)
+    missing = sorted(f.location.path for f in result.findings if f.rule_id == "AIB162")
+    assert missing == [
+        "models/classifier/README.md",
+        "models/classifier/config.json",
+        "models/classifier/model.safetensors",
+    ]  # the folder component itself is not a "missing file"
+
+
+def test_a_file_the_aibom_flags_as_critical_is_refused(demo: Path) -> None:
+    """Before: verify passed legacy_head.pkl although the same AIBOM records AIB201 on it."""
+    done = CliRunner().invoke(main, ["verify", "aibom.cdx.json", "--format", "json"])
+    assert done.exit_code == 1
+    data = json.loads(done.stdout)
+    assert data["schema"] == "aibom-verify/1"
+    flagged = [f for f in data["findings"] if f["rule"] == "AIB165"]
+    assert [f["location"]["path"] for f in flagged] == ["models/legacy_head.pkl"]
+    assert flagged[0]["args"]["rule"] == "AIB201" and flagged[0]["severity"] == "critical"
+    assert "models/legacy_head.pkl" not in data["verified"]
+    # a threshold above the finding, or `none`, lets the matching file pass
+    relaxed = CliRunner().invoke(main, ["verify", "aibom.cdx.json", "--fail-on-flagged", "none"])
+    assert relaxed.exit_code == 0, relaxed.output
+
+
+def test_path_outside_the_root_is_a_clear_error(demo: Path, tmp_path: Path) -> None:
+    done = CliRunner().invoke(main, ["verify", "aibom.cdx.json", str(tmp_path)])
+    assert done.exit_code == 2
+    assert done.stderr.startswith("error: PATH is not inside the verified root")
+    assert "--root" in done.stderr

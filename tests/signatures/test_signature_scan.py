@@ -150,14 +150,14 @@ def test_verify_checks_signatures_and_the_bom_signature(sigs: Path) -> None:
     bom = sigs / "bom"
     ok = runner.invoke(
         main,
-        ["verify", str(bom / "aibom.cdx.json"), str(bom), "--bom-signature",
+        ["verify", str(bom / "aibom.cdx.json"), "--root", str(bom), "--bom-signature",
          str(bom / "aibom.cdx.json.sig"), "--trust-key", key],
     )  # fmt: skip
     assert ok.exit_code == 0, ok.output
     tampered = sigs / "bom-tampered"
     bad = runner.invoke(
         main,
-        ["verify", str(tampered / "aibom.cdx.json"), str(tampered), "--bom-signature",
+        ["verify", str(tampered / "aibom.cdx.json"), "--root", str(tampered), "--bom-signature",
          str(tampered / "aibom.cdx.json.sig"), "--trust-key", key],
     )  # fmt: skip
     assert (
@@ -167,13 +167,13 @@ def test_verify_checks_signatures_and_the_bom_signature(sigs: Path) -> None:
     )
     untrusted = runner.invoke(
         main,
-        ["verify", str(bom / "aibom.cdx.json"), str(bom), "--bom-signature",
+        ["verify", str(bom / "aibom.cdx.json"), "--root", str(bom), "--bom-signature",
          str(bom / "aibom.cdx.json.sig"), "--trust-key", str(TRUST / "other-key.pub")],
     )  # fmt: skip
     assert untrusted.exit_code == 1 and "AIB702" in untrusted.output
     no_anchor = runner.invoke(
         main,
-        ["verify", str(bom / "aibom.cdx.json"), str(bom), "--bom-signature",
+        ["verify", str(bom / "aibom.cdx.json"), "--root", str(bom), "--bom-signature",
          str(bom / "aibom.cdx.json.sig")],
     )  # fmt: skip
     assert no_anchor.exit_code == 2 and "--trust-key" in no_anchor.output
@@ -190,7 +190,14 @@ def test_verify_reports_a_model_edited_after_the_scan(sigs: Path) -> None:
     bom_file = sigs / "key-folder.cdx.json"
     bom_file.write_text(render_bom(result, "json", spec_version="1.6"))
     runner = CliRunner()
-    args = ["verify", str(bom_file), str(folder), "--trust-key", str(TRUST / "trusted-key.pub")]
+    args = [
+        "verify",
+        str(bom_file),
+        "--root",
+        str(folder),
+        "--trust-key",
+        str(TRUST / "trusted-key.pub"),
+    ]
     assert runner.invoke(main, args).exit_code == 0
     (folder / "model.safetensors").write_bytes(b"swapped")
     done = runner.invoke(main, args)
