@@ -200,6 +200,6 @@ def test_verify_never_opens_the_cache(tmp_path: Path) -> None:
     run = [sys.executable, "-m", "aibom"]
     subprocess.run([*run, "scan", str(model.parent), "-q", "--no-cache", "-o", str(bom)], env=env)
     assert not cache.exists()
-    done = subprocess.run([*run, "verify", str(bom), str(model.parent)], env=env)
+    done = subprocess.run([*run, "verify", str(bom), "--root", str(model.parent)], env=env)
     assert done.returncode == 0
     assert not cache.exists()
