@@ -177,7 +177,7 @@ def test_hostile_recorded_paths_never_crash(tmp_path: Path) -> None:
     ]
 
 
-DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / "demo"
+DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "projects" / "demo"
 
 
 @pytest.fixture
