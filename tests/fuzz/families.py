@@ -13,6 +13,7 @@ routing (`collector_for`) and guard (`guarded`). Outcomes:
 
 from __future__ import annotations
 
+import _compat_pickle
 import io
 import pickle
 import random
@@ -86,14 +87,27 @@ def asked_global(data: bytes) -> tuple[str, str] | None:
     return None
 
 
+def _spellings(asked: tuple[str, str]) -> set[tuple[str, str]]:
+    """The global as asked, and as Python 2 names map to Python 3 (what the default
+    `find_class` imports for protocols 0-2, and what aibom records)."""
+    module, name = asked
+    found = {asked}
+    if (module, name) in _compat_pickle.NAME_MAPPING:
+        found.add(_compat_pickle.NAME_MAPPING[(module, name)])
+    if module in _compat_pickle.IMPORT_MAPPING:
+        found.add((_compat_pickle.IMPORT_MAPPING[module], name))
+    return found
+
+
 def _covered(collected: Collected, asked: tuple[str, str]) -> bool:
+    wanted = _spellings(asked)
     if collected.errors:
         return True  # fail closed: the file is reported as unreadable
     for artifact in collected.artifacts:
         if artifact.incomplete:
             return True
         for imp in artifact.pickle_imports:
-            if (imp.module, imp.name) == asked or imp.module == "<unresolved>":
+            if (imp.module, imp.name) in wanted or imp.module == "<unresolved>":
                 return True
     return False
 
