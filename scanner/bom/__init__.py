@@ -19,8 +19,7 @@ if TYPE_CHECKING:
     from ..scan import ScanResult
     from .read import LoadedBom
 
-SPEC_VERSIONS = ("1.5", "1.6", "1.7")  # the CycloneDX versions aibom writes
-DEFAULT_SPEC = "1.6"
+from .versions import DEFAULT_SPEC, SPEC_VERSIONS
 
 
 def render_bom(result: ScanResult, fmt: str = "json", spec_version: str = DEFAULT_SPEC) -> str:

@@ -36,10 +36,10 @@ from ..model import Component, Finding, Hash, Location, Vulnerability
 from ..outputs import write_text_atomic
 from ..redact import redact_text, redact_url
 from ..scan import ScanResult
-from . import DEFAULT_SPEC, SPEC_VERSIONS
 from .escape import escape_unencodable
 from .formulation import build_formulation
 from .graph import BomGraph, build_graph
+from .versions import DEFAULT_SPEC, SPEC_VERSIONS
 
 DOCS_URL = "https://github.com/aibom/aibom/blob/main/docs/rules.md"
 

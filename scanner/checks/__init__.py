@@ -7,18 +7,9 @@ test asserts its rule ids plus those `aibom verify` emits (`integrity.RULE_IDS`)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from .check import Check
 
-from ..config import Config
-from ..model import Finding, Inventory
-
-
-@dataclass(frozen=True)
-class Check:
-    rule_ids: frozenset[str]
-    run: Callable[[Inventory, Config], Iterable[Finding]]
-    name: str = ""
+__all__ = ["Check", "all_checks"]
 
 
 def all_checks() -> tuple[Check, ...]:

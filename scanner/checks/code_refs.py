@@ -12,7 +12,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..config import Config
 from ..model import CodeReference, Finding, Inventory
-from . import Check
+from .check import Check
 from .context import code_grading, graded
 
 _WHAT = {

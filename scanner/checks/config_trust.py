@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..config import Config, TreeEffect
 from ..model import Finding, Inventory, Location
-from . import Check
+from .check import Check
 
 
 def _where(config: Config) -> str:

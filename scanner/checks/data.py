@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from ..config import Config
 from ..model import Artifact, ArtifactFormat, ComponentKind, Finding, Inventory, Location
-from . import Check
+from .check import Check
 
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 # licences that do not allow commercial use, or that require derived work to share alike

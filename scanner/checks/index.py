@@ -17,7 +17,7 @@ from typing import Any
 
 from ..config import Config
 from ..model import Dependency, Finding, IndexPage, Inventory
-from . import Check
+from .check import Check
 
 _STRONG = ("sha256", "sha384", "sha512")
 

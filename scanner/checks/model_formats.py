@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from ..config import Config
 from ..model import ArtifactIssue, Finding, Inventory
-from . import Check
+from .check import Check
 
 # ArtifactIssue.kind -> rule id. "remote-code:*" (runs when the model is loaded) and
 # "remote-code-later:*" (runs only when some function is called) are matched by prefix.

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from ..config import Config
 from ..model import Artifact, Finding, Inventory, Location, PickleImport, is_pickle_based
-from . import Check
+from .check import Check
 from .pickle_policy import Verdict, judge
 
 ISSUE_RULES = {

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from ..bom.properties import LOCK_CONTENT_HASH_MATCHES, LOCK_MANIFEST
 from ..config import Config
 from ..model import Dependency, Finding, Hash, IndexOption, Inventory, Location, SourceKind
-from . import Check
+from .check import Check
 from .context import graded, is_dev_file, project_kind, requirements_context
 
 STRONG_HASHES = {"sha256": 64, "sha384": 96, "sha512": 128}

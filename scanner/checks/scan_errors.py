@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 
 from ..config import Config
 from ..model import ArtifactFormat, Finding, Inventory, Location
-from . import Check
+from .check import Check
 
 # the rules that mean "a file could not be read or fully analysed": the scan is incomplete
 INCOMPLETE_RULES = frozenset({"AIB901", "AIB902"})

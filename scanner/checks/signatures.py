@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from ..config import Config
 from ..model import Artifact, ComponentKind, Finding, Inventory, Location
 from ..signatures.verify import Verdict
-from . import Check
+from .check import Check
 
 MAX_LISTED = 10
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 
 from ..config import Config
 from ..model import Dependency, Finding, Inventory
-from . import Check
+from .check import Check
 from .typosquat_index import Match, default_index, normalise
 
 _NOT_ON_INDEX = (

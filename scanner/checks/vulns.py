@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from packaging.version import InvalidVersion, Version
 
 from ..config import Config
-from ..enrich.vulns import ANY_VERSION
+from ..enrich.osv import ANY_VERSION
 from ..model import Finding, Inventory, Location, Vulnerability
-from . import Check
+from .check import Check
 
 _RULE_BY_SEVERITY = {"critical": "AIB504", "high": "AIB501", "medium": "AIB505", "low": "AIB506"}
 MAX_SUMMARY = 160

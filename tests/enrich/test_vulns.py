@@ -17,18 +17,9 @@ from requests.adapters import BaseAdapter
 
 from aibom.checks.vulns import CHECKS, fix_text, unaudited_findings, vulnerability_findings
 from aibom.config import Config
-from aibom.enrich.vulns import (
-    AdvisoryError,
-    Range,
-    Unaudited,
-    audit_online,
-    audit_targets,
-    cvss3_base_score,
-    enrich_vulnerabilities,
-    load_database,
-    merge_aliases,
-    range_contains,
-)
+from aibom.enrich.osv import AdvisoryError, Range, cvss3_base_score, range_contains
+from aibom.enrich.osv_db import load_database
+from aibom.enrich.vulns import audit_online, audit_targets, enrich_vulnerabilities, merge_aliases
 from aibom.errors import InputError, NetworkError
 from aibom.model import (
     AuditResult,
@@ -39,6 +30,7 @@ from aibom.model import (
     Location,
     ScanError,
     SourceKind,
+    Unaudited,
     Vulnerability,
 )
 from aibom.rules import all_rules, get_rule
