@@ -232,8 +232,9 @@ class _Machine:
         self.seen_nested: set[tuple[int, int] | bytes] = set()
         self.legacy_aware = False  # stop after five pickles when the first is torch's magic
         self.frame_trouble: int | None = None  # offset where a read may cross a FRAME's end
+        self.saw_frame = False
 
-    def _read_as_file(self, at: int) -> None:
+    def _read_as_file(self) -> None:
         """A read crossed the end of a FRAME (or a stream stopped inside one): CPython's
         unpickler reads such a stream differently from a file object than from memory (see
         pickle_file_view). Interpret what the file reader would see too, and say so."""
@@ -405,8 +406,9 @@ class _Machine:
                     )
             if res.pickles == 0 and not res.incomplete and self.end <= self.start:
                 res.incomplete.append("empty pickle stream")
-            if self.frame_trouble is not None:
-                self._read_as_file(self.frame_trouble)
+            if self.frame_trouble is not None or (self.saw_frame and res.incomplete):
+                # (a stream that failed inside a frame may have failed on a straddling read)
+                self._read_as_file()
         finally:
             res.imports = [
                 PickleImport(
@@ -712,6 +714,7 @@ class _Machine:
                     self._need(pos, 8)
                 n = _U64(data, pos)[0]
                 pos += 8
+                self.saw_frame = True
                 if n > end - pos:
                     raise PickleError(f"truncated: FRAME of {n} bytes, {end - pos} left", at)
                 crossing = at < frame_end < pos or pos < frame_end < pos + n
