@@ -61,7 +61,7 @@ def first_global(data: bytes, *, from_file: bool) -> str | None:
         recorder.load()
     except _Asked as asked:
         return str(asked)
-    except Exception:  # noqa: BLE001 - any other failure: the unpickler asked for nothing
+    except Exception:  # any other failure: the unpickler asked for nothing
         return None
     return None
 
@@ -248,7 +248,9 @@ def _entries(label: str) -> list[str]:
     import json
 
     manifest = json.loads((CORPUS / "manifest.json").read_text("utf-8"))
-    return [e["path"].split("/", 1)[1].split("/")[0] for e in manifest["files"] if e["label"] == label]
+    return [
+        e["path"].split("/", 1)[1].split("/")[0] for e in manifest["files"] if e["label"] == label
+    ]
 
 
 def test_corpus_every_malicious_file_is_flagged_high() -> None:
