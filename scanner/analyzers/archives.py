@@ -19,7 +19,7 @@ from typing import IO, Any, cast
 from ..config import Config
 from ..model import Artifact, ArtifactIssue, Collected, ComponentKind, FileRef, Location
 from ..sniff import PICKLE_OPCODES, PROTO0_IMPORT, looks_like_pickle, sniff_bytes
-from . import zipread
+from . import python_dists, zipread
 from .blobs import Blob, new_artifact, open_buffer
 from .hashing import sha256_of
 from .numpy_files import NpyError, analyze_npy_blob, record_npy
@@ -595,4 +595,6 @@ def analyze_file(file: FileRef, fmt: str, config: Config) -> Collected:
     if artifact.format in ("zip", "tar", "7z") and not artifact.pickle_imports:
         artifact.kind = ComponentKind.FILE
     finish_artifact(artifact, file.path.parent)
+    if fmt in ("zip", "gzip"):
+        python_dists.describe(artifact, file.path)  # a vendored wheel / sdist is a library
     return Collected(artifacts=[artifact])
