@@ -189,6 +189,18 @@ def main() -> None:
     default=None,
     help="Unknown pickle imports and incomplete analysis fail too.",
 )
+@click.option(
+    "--min-severity",
+    type=click.Choice(SEVERITIES),
+    default=None,
+    help="Lowest severity the text report lists (default: low; info findings are counted).",
+)
+@click.option(
+    "--show",
+    type=click.Choice(["info"]),
+    default=None,
+    help="`--show info` lists info findings too (same as --min-severity info).",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings fail the policy.")
 @click.option(
     "--online/--offline",
@@ -265,6 +277,7 @@ def scan(paths: tuple[Path, ...], debug: bool, **options: Any) -> None:
     from .commands import scan as scan_command
     from .config import ScanRequest
 
+    show, min_severity = options.pop("show"), options.pop("min_severity")
     request = ScanRequest(
         paths=paths or (Path("."),),
         spec_version=options.pop("spec_version") or DEFAULT_SPEC,
@@ -274,6 +287,7 @@ def scan(paths: tuple[Path, ...], debug: bool, **options: Any) -> None:
         trust_keys=tuple(options.pop("trust_keys")),
         trust_identities=tuple(options.pop("trust_identities")),
         use_cache=not options.pop("no_cache"),
+        min_severity=show or min_severity,
         **options,
     )
     _run(lambda: scan_command.run(request), debug)

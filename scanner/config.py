@@ -82,6 +82,7 @@ class Config:
     # output
     reproducible: bool = False
     sarif_info: bool = False  # SARIF: include info findings (--sarif-info)
+    min_severity: Severity | None = None  # lowest severity the text report lists (None: low)
     workers: int = 0  # analysis jobs (--jobs); 0: one per core available to the process
     # speed: set from the command line or the environment only, never from a config file
     scan_cache: Path | None = None  # folder of the digest cache; None: no cache
@@ -390,6 +391,7 @@ class ScanRequest:
     trust_keys: tuple[Path, ...] = ()  # --trust-key PEM (repeatable)
     trust_identities: tuple[str, ...] = ()  # --trust-identity IDENTITY@ISSUER
     tracked_only: bool = False
+    min_severity: str | None = None  # lowest severity the text report lists (--min-severity)
     jobs: int | None = None  # analysis processes (None: the cores available)
     use_cache: bool = False  # the digest cache (the CLI turns it on unless --no-cache)
     cache_dir: Path | None = None  # where (default: AIBOM_CACHE_DIR, then the platform's)
@@ -422,6 +424,8 @@ def build_config(request: ScanRequest) -> Config:
     }
     if request.fail_on:
         cli["fail_on"] = Severity.parse(request.fail_on)
+    if request.min_severity:
+        cli["min_severity"] = Severity.parse(request.min_severity)
     config = load_config(request.paths[0], request.config_file, **cli)
     if request.exclude:
         config = config.replace(exclude=config.exclude + tuple(request.exclude))

@@ -8,6 +8,7 @@ one. Every file aibom writes (AIBOM, report, baseline, rewritten requirements) g
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -40,3 +41,31 @@ def _mode_for(path: Path) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+# What aibom writes, recognised by its first bytes: an AIBOM (CycloneDX JSON or XML that uses
+# aibom's properties), a findings report (JSON), a SARIF log whose tool is aibom.
+OWN_OUTPUT_HEAD = 64 * 1024
+_OWN_OUTPUT_SUFFIXES = (".json", ".xml", ".sarif")
+_REPORT_START = re.compile(rb'^\{\s*"complete": (?:true|false),\s*"errors": \[')
+
+
+def is_own_output(path: Path, size: int) -> bool:
+    """True for a file an earlier `aibom scan -o/--report` wrote: not an input to scan."""
+    if not path.name.lower().endswith(_OWN_OUTPUT_SUFFIXES) or size == 0:
+        return False
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(OWN_OUTPUT_HEAD)
+    except OSError:
+        return False
+    if _REPORT_START.match(head):
+        return True
+    if (
+        b'"bomFormat": "CycloneDX"' in head[:4096]
+        or b"http://cyclonedx.org/schema/bom" in head[:4096]
+    ):
+        return b'"aibom:' in head or b'name="aibom:' in head
+    if b"sarif-2.1.0" in head[:4096]:
+        return b'"name": "aibom"' in head
+    return False

@@ -19,6 +19,7 @@ from .model import (
     Location,
     ScanError,
 )
+from .outputs import is_own_output
 from .sniff import HEAD_SIZE, sniff
 from .sources.templates import as_template_gaps
 from .walk import walk
@@ -54,7 +55,8 @@ def collect(config: Config, progress: Callable[[FileRef], None] | None = None) -
     inventory = Inventory(roots=tuple(r.as_posix() for r in config.roots))
     walked = walk(config.roots, config.exclude, tracked_only=config.tracked_only)
     inventory.errors.extend(walked.errors)
-    files = list(walked.files)
+    # aibom's own AIBOMs and reports from an earlier run are outputs, not inputs
+    files = [f for f in walked.files if not is_own_output(f.path, f.size)]
     named: set[str] = set()
     for extra in config.extra_files:
         if not extra.is_file():

@@ -9,6 +9,7 @@ import pytest
 
 from aibom.config import Config
 from aibom.formats import render_report
+from aibom.formats.text import render
 from aibom.model import Finding, Inventory, Location, ScanError, Severity, Suppression
 from aibom.rules import all_rules
 from aibom.scan import ScanResult
@@ -31,13 +32,20 @@ def test_text_report_groups_by_severity_with_remediation(result: ScanResult) -> 
     text = render_report(result, "text")
     lines = text.splitlines()
     assert lines[0] == "HIGH (2)"
-    assert lines[1] == (
-        "HIGH     AIB902 models/ckpt.pt (archive/data.pkl): "
-        "could not be fully analysed (cut); treated as unsafe"
+    assert lines[1].startswith(
+        "HIGH     AIB902 models/ckpt.pt (archive/data.pkl): could not be fully analysed (cut);"
     )
-    assert lines[2].startswith("         fix: Re-export the model in a safe format")
-    assert lines[3] == "HIGH     AIB901 requirements.txt:4: could not be read or parsed: bad line"
-    assert lines[-1] == "1 finding(s) suppressed (inline ignores or baseline)."
+    assert lines[2] == "         unsafe"  # wrapped at 100 columns with a hanging indent
+    assert lines[3].startswith("         fix: Re-export the model in a safe format")
+    assert all(len(line) <= 100 for line in lines)
+    first_901 = lines.index(
+        "HIGH     AIB901 requirements.txt:4: could not be read or parsed: bad line"
+    )
+    assert lines[first_901 + 1].startswith("         fix: Fix the file")
+    assert lines[-2] == "1 finding suppressed (inline ignores or baseline)."
+    assert lines[-1] == (
+        "INCOMPLETE: 1 file could not be analysed; nothing in it was judged clean (exit 2)"
+    )
     assert "\x1b[" not in text
     assert "\x1b[1;31mHIGH (2)\x1b[0m" in render_report(result, "text", color=True)
 
@@ -137,3 +145,107 @@ def test_sarif_scan_problems_are_notifications_not_alerts(
         "scan incomplete: bad line",
         "AIB902: could not be fully analysed (cut); treated as unsafe",
     ]
+
+
+def _result(
+    findings: list[Finding], errors: list[ScanError] | None = None, **config: object
+) -> ScanResult:
+    inv = Inventory(roots=("proj",), files_scanned=3)
+    inv.errors.extend(errors or [])
+    return ScanResult(inv, findings, Config().replace(**config), [])
+
+
+def _unpinned(n: int) -> list[Finding]:
+    return [
+        Finding.make(
+            "AIB101",
+            Location(f"svc{i}/requirements.txt", 1),
+            name="requests",
+            spec=">=2",
+            hint="<version>",
+        )
+        for i in range(n)
+    ]
+
+
+def _info(n: int) -> list[Finding]:
+    return [
+        Finding.make(
+            "AIB629",
+            Location("train.py", i + 1),
+            call="AutoModel.from_pretrained",
+            what="model id",
+            why="variable m",
+        )
+        for i in range(n)
+    ]
+
+
+def test_text_report_verdict_lines_and_plurals() -> None:
+    assert (
+        render_report(_result([]), "text").splitlines()[-1]
+        == "OK: no finding at or above high (exit 0)"
+    )
+    assert render_report(_result(_unpinned(1)), "text").splitlines()[-1] == (
+        "FAILED: 1 finding at or above high (exit 1)"
+    )
+    assert render_report(_result(_unpinned(3)), "text").splitlines()[-1] == (
+        "FAILED: 3 findings at or above high (exit 1)"
+    )
+    errors = [ScanError(Location("a.py", 1), "x"), ScanError(Location("b.ipynb"), "y")]
+    assert render_report(_result([], errors), "text").splitlines()[-1] == (
+        "INCOMPLETE: 2 files could not be analysed; nothing in them was judged clean (exit 2)"
+    )
+
+
+def test_text_report_prints_a_rules_fix_once_and_counts_info() -> None:
+    text = render_report(_result(_unpinned(3) + _info(40)), "text")
+    assert text.count("fix: Pin the version you tested") == 1
+    assert "AIB629" in text and "train.py" not in text  # info: counted, not listed
+    assert "40 more findings not listed (40 info: AIB629 ×40); list them with --show info" in text
+    shown = render_report(_result(_info(2), min_severity=Severity.INFO), "text")
+    assert "INFO     AIB629 train.py:1" in shown and "INFO     AIB629 train.py:2" in shown
+    assert shown.count("fix: ") == 1
+
+
+def test_text_report_wraps_to_the_width_with_a_hanging_indent() -> None:
+    long = Finding.make("AIB901", Location("data/" + "x" * 30 + ".toml", 3), reason="word " * 40)
+    lines = render(_result([long]), width=72).splitlines()
+    body = lines[1 : lines.index("")]
+    assert all(len(line) <= 72 for line in body)
+    assert body[0].startswith("HIGH     AIB901 data/")
+    assert all(line.startswith("         ") for line in body[1:])
+
+
+def test_own_outputs_are_not_scanned_on_the_next_run(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from aibom.cli import main
+
+    (tmp_path / "model").mkdir()
+    (tmp_path / "requirements.txt").write_text("requests==2.32.3\n")
+    runner = CliRunner()
+    args = ["scan", str(tmp_path), "-q", "-o", str(tmp_path / "model" / "aibom.cdx.json")]
+    runner.invoke(main, [*args, "--format", "json", "--report", str(tmp_path / "report.json")])
+    runner.invoke(
+        main,
+        ["scan", str(tmp_path), "-q", "--format", "sarif", "--report", str(tmp_path / "r.sarif")],
+    )
+    from aibom.config import Config as Cfg
+    from aibom.scan import collect
+
+    assert collect(Cfg(roots=(tmp_path,))).files_scanned == 1  # only requirements.txt
+
+
+def test_artifact_summary_counts_folders_and_side_files() -> None:
+    from aibom.commands.scan import artifact_summary
+    from aibom.model import Artifact
+
+    folder = Artifact(path="m", format="huggingface", size=1)
+    weights = Artifact(path="m/model.safetensors", format="safetensors", parent="m", size=1)
+    card = Artifact(path="m/README.md", format="unknown", parent="m", size=1)
+    config = Artifact(path="m/config.json", format="unknown", parent="m", size=1)
+    loose = Artifact(path="old.pkl", format="pickle", size=1)
+    assert artifact_summary([folder, weights, card, config, loose]) == (
+        "2 model files, 1 model folder (+2 side files)"
+    )

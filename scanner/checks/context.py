@@ -7,8 +7,9 @@ the message says it. The default gate (`--fail-on high`) then means "this would 
 something unsafe", not "an example's requirements file is not a lock file".
 
 Project kind (`project-kind` in config overrides it): a *library* when the top-level
-`pyproject.toml` declares `[project]` and a `[build-system]`, or the top-level `setup.py` /
-`setup.cfg` names the package; an *application* otherwise. A library declares ranges on
+`pyproject.toml` declares `[project]` and a `[build-system]`, or a top-level `setup.py` /
+`setup.cfg` builds the package (names it, declares dependencies, or passes computed
+arguments); an *application* otherwise. A library declares ranges on
 purpose (its users' installs resolve them), so its own requirements files are not
 deployments; an application's are.
 """
@@ -70,6 +71,12 @@ def project_kind(inventory: Inventory, config: Config) -> ProjectKind:
         return ProjectKind(config.project_kind)
     project = inventory.project
     if project is None or "/" in project.location.path:
+        # a top-level setup.py/setup.cfg builds a package even when its name is computed
+        setup_files = {"setup.py", "setup.cfg"}
+        if any(d.location.path in setup_files for d in inventory.dependencies) or any(
+            g.location.path in setup_files for g in inventory.gaps
+        ):
+            return ProjectKind.LIBRARY
         return ProjectKind.APPLICATION
     if project.location.path in ("setup.py", "setup.cfg"):
         return ProjectKind.LIBRARY

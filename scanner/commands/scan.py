@@ -10,11 +10,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, ScanRequest, build_config
+from ..config import ScanRequest, build_config
 from ..errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, InputError, UsageError
-from ..model import FileRef, Severity
+from ..model import Artifact, ArtifactFormat, FileRef
 from ..outputs import write_text_atomic
-from ..policy import fails
+from ..policy import fails, severity_of
 from ..scan import ScanResult, scan
 
 STDOUT = "-"
@@ -160,25 +160,25 @@ def exit_code(result: ScanResult, exit_zero: bool = False) -> int:
 def summary(result: ScanResult) -> str:
     inv = result.inventory
     by_source = Counter(d.source.value for d in inv.dependencies)
-    lines = [f"aibom: scanned {inv.files_scanned} files under {inv.shown_roots}"]
+    lines = [f"aibom: scanned {_plural(inv.files_scanned, 'file')} under {inv.shown_roots}"]
     if by_source:
         parts = ", ".join(f"{n} from {s}" for s, n in sorted(by_source.items()))
-        lines.append(f"  dependencies: {len(inv.dependencies)} declarations ({parts})")
+        lines.append(f"  dependencies: {_plural(len(inv.dependencies), 'declaration')} ({parts})")
     if inv.artifacts:
-        formats = Counter(a.format for a in inv.artifacts)
-        parts = ", ".join(f"{n} {f}" for f, n in sorted(formats.items()))
-        lines.append(f"  model artifacts: {len(inv.artifacts)} ({parts})")
+        lines.append(f"  models and data: {artifact_summary(inv.artifacts)}")
     if inv.code_refs:
         lines.append(f"  code references: {len(inv.code_refs)}")
     if result.findings:
-        sev = Counter(_sev(f.rule_id, result.config) for f in result.findings)
+        sev = Counter(severity_of(f, result.config) for f in result.findings)
         parts = ", ".join(f"{sev[s]} {s.label}" for s in sorted(sev, reverse=True))
         lines.append(f"  findings: {len(result.findings)} ({parts})")
     else:
         lines.append("  findings: none")
+    if inv.gaps:
+        lines.append(f"  partially inventoried: {_plural(len(inv.gaps), 'part')} (AIB904)")
     unreadable = inv.errors
     if unreadable:
-        lines.append(f"  could not read {len(unreadable)}:")
+        lines.append(f"  could not read {_plural(len(unreadable), 'file')}:")
         lines.extend(f"    {e.location}: {e.reason}" for e in unreadable[:20])
         if len(unreadable) > 20:
             lines.append(f"    ... and {len(unreadable) - 20} more (see the report)")
@@ -187,7 +187,64 @@ def summary(result: ScanResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _sev(rule_id: str, config: Config) -> Severity:
-    from ..rules import get_rule
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
-    return config.severity_for(rule_id, get_rule(rule_id).severity)
+
+# Artifacts that stand for a folder (its files are side files: configs, tokenizers, cards)
+_FOLDERS = frozenset(
+    {
+        ArtifactFormat.HUGGINGFACE,
+        ArtifactFormat.MODEL_FOLDER,
+        ArtifactFormat.DATA_FOLDER,
+        ArtifactFormat.HF_DATASET,
+    }
+)
+_DATA = frozenset(
+    {
+        ArtifactFormat.CSV,
+        ArtifactFormat.TSV,
+        ArtifactFormat.JSONL,
+        ArtifactFormat.PARQUET,
+        ArtifactFormat.ARROW,
+        ArtifactFormat.ARROW_STREAM,
+        ArtifactFormat.FEATHER_V1,
+        ArtifactFormat.TFRECORD,
+        ArtifactFormat.DVC_TRACKED,
+        ArtifactFormat.PIPELINE_FILE,
+    }
+)
+
+
+def artifact_summary(artifacts: list[Artifact]) -> str:
+    """ "2 model files, 1 model folder (+2 side files), 3 data files": a folder's own files
+    (README, config.json, tokenizer) are counted as its side files, not as models."""
+    folders = [a for a in artifacts if a.format in _FOLDERS]
+    models = data = side = 0
+    for artifact in artifacts:
+        if artifact.format in _FOLDERS:
+            continue
+        if artifact.parent is not None and artifact.format not in _WEIGHTS:
+            side += 1
+        elif artifact.format in _DATA:
+            data += 1
+        else:
+            models += 1
+    parts = []
+    if models:
+        parts.append(_plural(models, "model file"))
+    if folders:
+        text = _plural(len(folders), "model folder")
+        parts.append(text + (f" (+{_plural(side, 'side file')})" if side else ""))
+    elif side:
+        parts.append(_plural(side, "side file"))
+    if data:
+        parts.append(_plural(data, "data file"))
+    return ", ".join(parts) or "none"
+
+
+_WEIGHTS = frozenset(f for f in ArtifactFormat if f not in _FOLDERS and f not in _DATA) - {
+    ArtifactFormat.MODEL_SIGNATURE,
+    ArtifactFormat.UNKNOWN,
+    ArtifactFormat.PIPELINE_FILE,
+}

@@ -118,3 +118,16 @@ def test_folder_context() -> None:
     assert folder_context("benchmarks/run.py") is not None
     assert folder_context("pkg/test_model.py") == "a test file, not what the project ships"
     assert folder_context("latest/model.py") is None  # "test" must be a whole folder name
+
+
+def test_a_top_level_setup_py_with_computed_arguments_is_a_library(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "setup.py": "import setuptools\nfrom helpers import args\nsetuptools.setup(**args())\n",
+            "requirements/base.txt": "torch>=2\n",
+        },
+    )
+    cfg = Config(roots=(tmp_path,))
+    assert project_kind(collect(cfg), cfg) is ProjectKind.LIBRARY
+    assert _graded(tmp_path, {"AIB101"})[("AIB101", "requirements/base.txt")][0] is Severity.LOW
