@@ -7,6 +7,7 @@ follows. Coloured when asked (a terminal without NO_COLOR)."""
 from __future__ import annotations
 
 import shutil
+import sys
 import textwrap
 from collections import Counter
 from itertools import groupby
@@ -111,8 +112,9 @@ def _plural(n: int, noun: str) -> str:
 
 
 def _width(width: int | None) -> int:
-    if width is None:
-        width = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    if width is None:  # the terminal's width when the report goes to one, else 100
+        tty = getattr(sys.stdout, "isatty", lambda: False)()
+        width = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns if tty else DEFAULT_WIDTH
     return max(MIN_WIDTH, min(MAX_WIDTH, width))
 
 
