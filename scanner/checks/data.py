@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from ..config import Config
 from ..model import Artifact, ArtifactFormat, ComponentKind, Finding, Inventory, Location
 from .check import Check
+from .issue_rules import rule_for
 
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 # licences that do not allow commercial use, or that require derived work to share alike
@@ -22,7 +23,7 @@ PERMISSIVE = re.compile(
 def dvc_mismatches(inventory: Inventory, config: Config) -> Iterator[Finding]:
     for artifact in inventory.artifacts:
         for issue in artifact.issues:
-            if issue.kind == "dvc:hash-mismatch":
+            if rule_for(issue) == "AIB801":
                 yield Finding.make(
                     "AIB801", issue.location, detail=issue.detail, path=artifact.path
                 )

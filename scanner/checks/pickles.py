@@ -10,16 +10,8 @@ from collections.abc import Iterator
 from ..config import Config
 from ..model import Artifact, Finding, Inventory, Location, PickleImport, is_pickle_based
 from .check import Check
+from .issue_rules import PICKLE_ISSUE_RULE_IDS, rule_for
 from .pickle_policy import Verdict, judge
-
-ISSUE_RULES = {
-    "torchscript:code": "AIB207",
-    "numpy:object-array": "AIB208",
-    "zip:tampering": "AIB209",
-    "pickle:global-mutation": "AIB210",
-    "pickle:extension": "AIB211",
-    "pickle:trailing-data": "AIB212",
-}
 
 
 def _skip(artifact: Artifact, imp: PickleImport) -> bool:
@@ -138,8 +130,8 @@ def nested_pickle_findings(inventory: Inventory, config: Config) -> Iterator[Fin
 def issue_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
     for artifact in inventory.artifacts:
         for issue in artifact.issues:
-            rule_id = ISSUE_RULES.get(issue.kind)
-            if rule_id is None:
+            rule_id = rule_for(issue)
+            if rule_id is None or rule_id not in PICKLE_ISSUE_RULE_IDS:
                 continue
             args = {"detail": issue.detail}
             args.update(issue.arg_dict)
@@ -154,5 +146,5 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(frozenset({"AIB205"}), pickle_format_findings, "pickle-format"),
     Check(frozenset({"AIB206"}), nested_pickle_findings, "nested-pickles"),
-    Check(frozenset(ISSUE_RULES.values()), issue_findings, "pickle-container-issues"),
+    Check(PICKLE_ISSUE_RULE_IDS, issue_findings, "pickle-container-issues"),
 )
