@@ -403,7 +403,13 @@ def verify(
     show_default=True,
     help="Output format on stdout (markdown for pull requests and release notes).",
 )
-@click.option("--fail-on", default="", help="Comma-separated change kinds that fail (exit 1).")
+@click.option(
+    "--fail-on",
+    default=None,
+    metavar="KIND,...",
+    help="Comma-separated change kinds that fail (exit 1); default: hash-changed, "
+    "unsafe-format, new-dangerous-import, new-critical, new-pickle-file; 'none': never fail.",
+)
 @click.option(
     "--repo",
     type=click.Path(path_type=Path),
@@ -433,7 +439,7 @@ def diff(
     old: str,
     new: str,
     diff_format: str,
-    fail_on: str,
+    fail_on: str | None,
     repo: Path | None,
     config_file: Path | None,
     debug: bool,

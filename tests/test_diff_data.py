@@ -84,7 +84,8 @@ def test_fail_on_and_markdown_sections() -> None:
     changes = _diff("dataset-swapped")
     assert changes.matching(["dataset-content-changed"])
     text = render(changes, "markdown")
-    assert "### `dataset-content-changed` ⚠️" in text
+    attention = text.split("### Needs attention", 1)[1].split("###", 1)[0]
+    assert "| `dataset-content-changed` |" in attention
 
 
 def test_unchanged_release_has_no_changes() -> None:

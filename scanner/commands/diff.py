@@ -15,7 +15,15 @@ from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from ..signatures.trust import SignaturePolicy
 
 
-def parse_fail_on(text: str) -> list[str]:
+def parse_fail_on(text: str | None) -> list[str]:
+    """The kinds that fail the run: `DEFAULT_FAIL_ON` when the option is not given, none for
+    `--fail-on none`."""
+    from ..diff.compare import DEFAULT_FAIL_ON
+
+    if text is None:
+        return list(DEFAULT_FAIL_ON)
+    if text.strip().lower() == "none":
+        return []
     kinds = [k.strip() for k in text.split(",") if k.strip()]
     valid = valid_fail_on_kinds()
     unknown = [k for k in kinds if k not in valid]
@@ -31,7 +39,7 @@ def run(
     old: str,
     new: str,
     fmt: str,
-    fail_on: str,
+    fail_on: str | None,
     repo: Path | None,
     config_file: Path | None = None,
     *,
@@ -66,10 +74,25 @@ def run(
     else:
         before = load_bom(Path(old))
         after = load_bom(Path(new))
+    for bom in (before, after):
+        require_known_spec(bom)
     changes = diff(before, after, judge)
     failed = changes.matching(kinds) if kinds else []
-    sys.stdout.write(render(changes, fmt, failed))
+    gate = "the default gate" if fail_on is None else "--fail-on"
+    sys.stdout.write(render(changes, fmt, failed, gate=gate))
     return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def require_known_spec(bom: LoadedBom) -> None:
+    """The same refusal, with the same message, as `aibom validate`."""
+    from ..bom.validate import JSON_VERSIONS, XML_VERSIONS
+
+    if bom.spec_version not in {*JSON_VERSIONS, *XML_VERSIONS}:
+        raise InputError(
+            f"unsupported or missing specVersion {bom.spec_version!r}",
+            bom.origin,
+            hint=f"JSON schemas are known for CycloneDX {', '.join(JSON_VERSIONS)}",
+        )
 
 
 def _signature_holds(bom_file: Path, signature: Path, policy: SignaturePolicy) -> bool:

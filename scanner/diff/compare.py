@@ -27,14 +27,16 @@ if TYPE_CHECKING:
 
 # kind -> what it means. The order is the order of reports: tampering signs first.
 CHANGE_KINDS: dict[str, str] = {
-    "hash-changed": "same name and version, different content hash: the signature of tampering",
+    "hash-changed": "same name and version (or commit), different content hash: the signature "
+    "of tampering",
     "signature-removed": "a model that was signed is no longer signed",
     "signature-broken": "a model's signature was verified and is now invalid or by an untrusted signer",
     "signer-changed": "a model is signed by someone else (identity, issuer or key)",
     "newly-unsigned": "a new model without a signature, where the old AIBOM's models were signed",
     "dataset-content-changed": "a data set's content changed under the same name (new hash): "
     "the poisoning signal",
-    "unsafe-format": "a model moved to a pickle-based format (e.g. safetensors -> pickle)",
+    "unsafe-format": "a model moved to a pickle-based format (e.g. safetensors -> pickle), also "
+    "across a rename or inside a model folder that lost its last non-pickle weights",
     "new-dangerous-import": "a pickle now imports a dangerous global (code runs on load)",
     "new-unknown-import": "a pickle now imports a global that is not on the known-safe list",
     "new-pickle-file": "a new pickle-based model file",
@@ -57,6 +59,8 @@ CHANGE_KINDS: dict[str, str] = {
     "pin-gained": "a range became an exact pin",
     "newly-signed": "a model that was not signed now carries a signature",
     "weights-changed": "a model's weights changed along with its version",
+    "content-changed": "a file with no version of its own (an in-repo model, a side file such "
+    "as a model card) has new content: an edit to review, not a sign of tampering",
     "format-changed": "a model file's format changed",
     "base-model-changed": "a model's base model changed",
     "dataset-changed": "a model's training datasets changed",
@@ -70,12 +74,23 @@ CHANGE_KINDS: dict[str, str] = {
     "resolved-finding": "a scan finding that is gone",
     "resolved-vulnerability": "a known vulnerability that is gone",
 }
+# the gate when `--fail-on` is not given (`--fail-on none` turns it off)
+DEFAULT_FAIL_ON = (
+    "hash-changed",
+    "unsafe-format",
+    "new-dangerous-import",
+    "new-critical",
+    "new-pickle-file",
+)
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 # `--fail-on new-high` matches new findings and vulnerabilities of severity high or above.
 AGGREGATE_KINDS = {f"new-{s}": s for s in SEVERITIES}
 
 MODEL_TYPES = frozenset({"machine-learning-model", "data", "file"})
 URL_QUALIFIERS = ("vcs_url", "download_url", "file_name")
+# formats that hold weights without running code when loaded (their loss is `unsafe-format`)
+SAFE_WEIGHT_FORMATS = frozenset({"safetensors", "gguf", "onnx", "hdf5", "keras"})
+WEIGHT_TYPES = frozenset({"machine-learning-model", "data"})
 
 
 @dataclass(frozen=True)
@@ -86,6 +101,8 @@ class Change:
     old: str | None = None
     new: str | None = None
     severity: str | None = None  # for findings and vulnerabilities
+    old_digest: str | None = None  # full content digests (`sha-256:<hex>`) when content changed
+    new_digest: str | None = None
 
     def sort_key(self) -> tuple[int, str, str, str]:
         return (KIND_RANK[self.kind], self.subject, self.detail, self.new or "")
@@ -143,6 +160,7 @@ def diff(old: LoadedBom, new: LoadedBom, judge: GlobalJudge | None = None) -> Ch
             out.extend(_newly_unsigned(comp, old))
         for before, after in pairs:
             out.extend(_component_changes(before, after, judge))
+    out.extend(_lost_safe_weights(old, new, out))
     out.extend(_graph_changes(old, new, old_ids, new_ids, new_groups))
     out.extend(_finding_changes(old, new, old_ids, new_ids))
     result.changes = sorted(set(out), key=Change.sort_key)
@@ -271,18 +289,40 @@ def _component_changes(old: BomComponent, new: BomComponent, judge: GlobalJudge)
         params = _param_changes(old, new)
         out.append(Change("pipeline-changed", subject, detail + params, old.version, new.version))
         content_changed = ""
-    if old.version == new.version and content_changed:
+    digests = _digests(old, new)
+    if content_changed and (new.type == "file" or (old.version is None and new.version is None)):
+        # no identity was kept (a side file, an unversioned in-repo file): an edit, not tampering
+        what = "side file" if new.type == "file" else "unversioned file"
+        out.append(
+            Change(
+                "content-changed", subject, f"{what}: {content_changed}", None, None, None, *digests
+            )
+        )
+    elif old.version == new.version and content_changed:
         out.append(
             Change(
                 "hash-changed",
                 subject,
-                f"{'content' if is_model else 'hash'} changed at the same version: {content_changed}",
-                old=old.version,
-                new=new.version,
+                f"{'content' if is_model else 'hash'} changed at the same version: "
+                f"{content_changed}",
+                old.version,
+                new.version,
+                None,
+                *digests,
             )
         )
     elif is_model and content_changed:
-        out.append(Change("weights-changed", subject, content_changed, old.version, new.version))
+        out.append(
+            Change(
+                "weights-changed",
+                subject,
+                content_changed,
+                old.version,
+                new.version,
+                None,
+                *digests,
+            )
+        )
     dropped = sorted(old.dist_hashes - new.dist_hashes)
     if dropped and not (new.dist_hashes - old.dist_hashes):
         remaining = len(new.dist_hashes)
@@ -448,6 +488,69 @@ def _content_changed(old: BomComponent, new: BomComponent) -> str:
         c = sorted(came)[0]
         return f"distribution {g[0]} {_short(g[1])} -> {_short(c[1])}"
     return ""
+
+
+def _digests(old: BomComponent, new: BomComponent) -> tuple[str | None, str | None]:
+    """The full digests behind `_content_changed` (`alg:hex`), for machine output."""
+    for alg in sorted(old.hashes.keys() & new.hashes.keys(), key=lambda a: (a != "sha-256", a)):
+        if old.hashes[alg] != new.hashes[alg]:
+            return f"{alg}:{old.hashes[alg]}", f"{alg}:{new.hashes[alg]}"
+    gone = sorted(old.dist_hashes - new.dist_hashes)
+    came = sorted(new.dist_hashes - old.dist_hashes)
+    if gone and came:
+        return f"{gone[0][0]}:{gone[0][1]}", f"{came[0][0]}:{came[0][1]}"
+    return None, None
+
+
+def _lost_safe_weights(old: LoadedBom, new: LoadedBom, found: list[Change]) -> list[Change]:
+    """`unsafe-format` when a model loses its last non-pickle weights to a pickle: a file
+    renamed with the same stem (`head.safetensors` -> `head.pkl`), or a folder (a Hugging Face
+    model folder: `model.safetensors` -> `pytorch_model.bin`) that held safe weights and now
+    holds only pickle-based ones. A file whose own format changed is reported by
+    `_model_changes` already."""
+    already = {c.subject for c in found if c.kind == "unsafe-format"}
+
+    def weights(bom: LoadedBom) -> tuple[dict[str, str], dict[str, str]]:
+        safe: dict[str, str] = {}
+        pickled: dict[str, str] = {}
+        for comp in bom.components:
+            path = comp.prop("aibom:path")
+            if not path or comp.type not in WEIGHT_TYPES:
+                continue
+            fmt = comp.prop("aibom:format") or ""
+            if _pickle_based(comp):
+                pickled[path] = fmt or "pickle"
+            elif fmt in SAFE_WEIGHT_FORMATS:
+                safe[path] = fmt
+        return safe, pickled
+
+    old_safe, old_pickled = weights(old)
+    new_safe, new_pickled = weights(new)
+    out: list[Change] = []
+    reported: set[str] = set(already)
+    for key_of, label in ((_stem, "renamed"), (posixpath.dirname, "in the same folder")):
+        old_keys = {key_of(p) for p in old_safe}
+        new_keys = {key_of(p) for p in new_safe}
+        done_keys = {key_of(p) for p in reported}
+        for path, fmt in sorted(new_pickled.items()):
+            key = key_of(path)
+            if path in old_pickled or path in reported or key in done_keys:
+                continue  # a pickle that was there already, or a loss reported already
+            if key not in old_keys or key in new_keys:
+                continue
+            before = sorted(p for p in old_safe if key_of(p) == key)
+            was = ", ".join(f"{p} ({old_safe[p]})" for p in before)
+            where = f"folder {key or '.'}" if label != "renamed" else "the model"
+            detail = f"{was} -> {path} ({fmt}): {where} lost its last non-pickle weights"
+            out.append(Change("unsafe-format", path, detail, old_safe[before[0]], fmt))
+            reported.add(path)
+            done_keys.add(key)
+    return out
+
+
+def _stem(path: str) -> str:
+    root, ext = posixpath.splitext(path)
+    return root if ext else path
 
 
 def _source_changes(subject: str, old: BomComponent, new: BomComponent) -> list[Change]:

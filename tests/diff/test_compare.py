@@ -166,17 +166,17 @@ def test_model_changes() -> None:
         ]
     )
     assert _kinds(old, new) == [
-        (
-            "hash-changed",
-            "models/a.safetensors",
-            "content changed at the same version: sha-256 aaaaaaaaaaaa… -> cccccccccccc…",
-        ),
         ("unsafe-format", "models/a.safetensors", "safetensors -> pickle (pickle-based)"),
         ("new-dangerous-import", "models/a.safetensors", "imports posix.system"),
         ("new-dangerous-import", "models/c.pkl", "imports posix.system"),
         ("new-unknown-import", "models/b.pt", "imports mylib.Head"),
         ("new-pickle-file", "models/c.pkl", "new pickle file"),
         ("added", "models/c.pkl", "added"),
+        (
+            "content-changed",
+            "models/a.safetensors",
+            "unversioned file: sha-256 aaaaaaaaaaaa… -> cccccccccccc…",
+        ),
         ("format-changed", "models/a.safetensors", "format safetensors -> pickle"),
         ("parameters-changed", "models/a.safetensors", "parameters 10 -> 12"),
         ("dtype-changed", "models/a.safetensors", "dtypes F32 -> BF16"),
@@ -291,10 +291,15 @@ def test_bad_inputs_are_clear_errors(data: bytes, message: str) -> None:
 def test_cli_exit_codes() -> None:
     runner = CliRunner()
     old, new = str(HAND / "old.cdx.json"), str(HAND / "new.cdx.json")
-    assert runner.invoke(main, ["diff", old, new]).exit_code == 0
+    # without --fail-on the default gate applies (this pair has a hash change)
+    default = runner.invoke(main, ["diff", old, new])
+    assert default.exit_code == 1
+    assert "matched the default gate (hash-changed):" in default.stdout
+    assert runner.invoke(main, ["diff", old, new, "--fail-on", "none"]).exit_code == 0
+    assert runner.invoke(main, ["diff", old, new, "--fail-on", "upgraded"]).exit_code == 1
     failed = runner.invoke(main, ["diff", old, new, "--fail-on", "hash-changed,downgraded"])
     assert failed.exit_code == 1
-    assert "FAILED: 2 change(s) matched --fail-on (downgraded, hash-changed)" in failed.stdout
+    assert "FAILED: 2 change(s) matched --fail-on (downgraded, hash-changed):" in failed.stdout
     assert runner.invoke(main, ["diff", old, new, "--fail-on", "upgraded-ish"]).exit_code == 2
     missing = runner.invoke(main, ["diff", old, str(HAND / "nope.json")])
     assert missing.exit_code == 2
@@ -305,10 +310,11 @@ PAIR_EXPECTATIONS = {
     "bump": [("upgraded", "requests")],
     "downgrade": [("downgraded", "numpy")],
     "tampered-hash": [("hash-changed", "urllib3")],
-    "swapped-model": [("hash-changed", "models/head.safetensors")],
+    # in-repo files carry no version: a new digest is an edit to review, not tampering
+    "swapped-model": [("content-changed", "models/head.safetensors")],
     "safetensors-to-pickle": [
-        ("hash-changed", "models/encoder.safetensors"),
         ("unsafe-format", "models/encoder.safetensors"),
+        ("content-changed", "models/encoder.safetensors"),
         ("format-changed", "models/encoder.safetensors"),
         ("parameters-changed", "models/encoder.safetensors"),
         ("dtype-changed", "models/encoder.safetensors"),
@@ -371,7 +377,172 @@ def test_diff_judges_pickle_globals_with_the_users_safe_globals(
     plain = runner.invoke(main, ["diff", "old.cdx.json", "new.cdx.json", "--format", "json"])
     assert "new-unknown-import" in plain.output
     (tmp_path / ".aibom.toml").write_text('safe-globals = ["mylib.models.Head"]\n', "utf-8")
-    allowed = runner.invoke(main, ["diff", "old.cdx.json", "new.cdx.json", "--format", "json"])
+    allowed = runner.invoke(
+        main,
+        [
+            "diff",
+            "old.cdx.json",
+            "new.cdx.json",
+            "--format",
+            "json",
+            "--fail-on",
+            "new-unknown-import",
+        ],
+    )
     assert allowed.exit_code == 0, allowed.output
     assert "new-unknown-import" not in allowed.output
     assert "new-pickle-file" in allowed.output
+
+
+# ---------------------------------------------------------------- the release manager's cases
+
+
+def test_a_rename_from_safetensors_to_pickle_is_unsafe_format() -> None:
+    """Before: `models/head.safetensors -> models/head.pkl` was only removed + added."""
+    old = _bom([_model("models/head.safetensors", "aa" * 32, "safetensors")])
+    new = _bom([_model("models/head.pkl", "bb" * 32, "pickle", ("posix.system",))])
+    kinds = _kinds(old, new)
+    assert kinds[0] == (
+        "unsafe-format",
+        "models/head.pkl",
+        "models/head.safetensors (safetensors) -> models/head.pkl (pickle): the model lost "
+        "its last non-pickle weights",
+    )
+    assert ("removed", "models/head.safetensors", "removed") in kinds
+
+
+def test_a_model_folder_that_swaps_safetensors_for_a_pickle_is_unsafe_format() -> None:
+    """Before: inside a Hugging Face folder, model.safetensors -> pytorch_model.bin gave no
+    unsafe-format (the folder keeps format huggingface)."""
+
+    def folder(*files: dict[str, Any]) -> bytes:
+        top = {
+            "type": "machine-learning-model",
+            "bom-ref": "folder",
+            "name": "models/encoder",
+            "properties": [
+                {"name": "aibom:path", "value": "models/encoder"},
+                {"name": "aibom:format", "value": "huggingface"},
+            ],
+        }
+        return _bom([top, *files])
+
+    old = folder(_model("models/encoder/model.safetensors", "aa" * 32, "safetensors"))
+    new = folder(
+        _model("models/encoder/pytorch_model.bin", "bb" * 32, "pytorch-zip", ("torch._utils.x",))
+    )
+    unsafe = [k for k in _kinds(old, new) if k[0] == "unsafe-format"]
+    assert unsafe == [
+        (
+            "unsafe-format",
+            "models/encoder/pytorch_model.bin",
+            "models/encoder/model.safetensors (safetensors) -> models/encoder/pytorch_model.bin "
+            "(pytorch-zip): folder models/encoder lost its last non-pickle weights",
+        )
+    ]
+    # a folder that keeps safe weights next to a new pickle is no such loss
+    kept = folder(
+        _model("models/encoder/model.safetensors", "aa" * 32, "safetensors"),
+        _model("models/encoder/extra.bin", "cc" * 32, "pickle"),
+    )
+    assert not [k for k in _kinds(old, kept) if k[0] == "unsafe-format"]
+
+
+def test_side_file_and_unversioned_edits_are_content_changes_not_tampering() -> None:
+    """Before: a model-card README edit was `hash-changed ... the signature of tampering`."""
+    card = lambda sha: {  # noqa: E731
+        "type": "file",
+        "bom-ref": "file:models/m/README.md",
+        "name": "README.md",
+        "hashes": [{"alg": "SHA-256", "content": sha}],
+        "properties": [{"name": "aibom:path", "value": "models/m/README.md"}],
+    }
+    kinds = _kinds(_bom([card("aa" * 32)]), _bom([card("bb" * 32)]))
+    assert [k[0] for k in kinds] == ["content-changed"]
+    assert kinds[0][2].startswith("side file: sha-256 aaaaaaaaaaaa")
+
+    # a versioned package keeps the tampering wording
+    def h(x: str) -> list[dict[str, Any]]:
+        return [
+            {"type": "distribution", "url": "u", "hashes": [{"alg": "SHA-256", "content": x * 32}]}
+        ]
+
+    tampered = _kinds(
+        _bom([_lib("a", "1.0", externalReferences=h("11"))]),
+        _bom([_lib("a", "1.0", externalReferences=h("22"))]),
+    )
+    assert [k[0] for k in tampered] == ["hash-changed"]
+
+
+def test_json_carries_full_digests() -> None:
+    """Before: `old`/`new` were null for hash-changed and the digests only truncated text."""
+    old = parse_bom(_bom([_model("m.safetensors", "aa" * 32, "safetensors")]), "old")
+    new = parse_bom(_bom([_model("m.safetensors", "bb" * 32, "safetensors")]), "new")
+    data = json.loads(render(diff(old, new), "json"))
+    change = data["changes"][0]
+    assert change["old_digest"] == "sha-256:" + "aa" * 32
+    assert change["new_digest"] == "sha-256:" + "bb" * 32
+
+
+def test_markdown_is_escaped_with_attention_first() -> None:
+    """Before: `==<version>` reached GitHub as an HTML tag (dropped), severity was empty for
+    the most serious kinds, and a licence change came ninth of eleven sections."""
+    lic = lambda name: [{"license": {"id": name}}]  # noqa: E731
+    finding = {
+        "id": "AIB101",
+        "source": {"name": "aibom"},
+        "ratings": [{"severity": "high"}],
+        "description": "b is not pinned to one exact version (>=1); pin it with ==<version>",
+        "affects": [{"ref": "b@None"}],
+        "properties": [{"name": "aibom:fingerprint", "value": "f1"}],
+    }
+    old = _bom([_lib("a", "1.0", licenses=lic("Apache-2.0")), _lib("c", "1.0")])
+    new = _bom(
+        [
+            _lib("a", "1.0", licenses=lic("CC-BY-NC-4.0")),
+            _lib("b", None),
+            _lib("c", "1.1"),
+            _model("x.pkl", "dd" * 32, "pickle", ("posix.system",)),
+        ],
+        vulns=[finding],
+    )
+    text = render(diff(parse_bom(old, "old"), parse_bom(new, "new"), judge=_judge), "markdown")
+    assert "==&lt;version&gt;" in text and "==<version>" not in text
+    sections = [line for line in text.splitlines() if line.startswith("### ")]
+    assert sections[0] == "### Needs attention"
+    attention = text.split("### Needs attention", 1)[1].split("\n### ", 1)[0]
+    assert "| `license-changed` | a | licence Apache-2.0 -&gt; CC-BY-NC-4.0 | medium |" in attention
+    assert "| `new-dangerous-import` | x.pkl | imports posix.system | critical |" in attention
+    assert "AIB101" in attention  # a new high finding
+    deps = text.split("### Dependencies", 1)[1].split("\n### ", 1)[0]
+    assert "| c | `upgraded` | 1.0 | 1.1 |" in deps
+
+
+def test_default_gate_fails_a_release_with_a_dangerous_pickle(tmp_path: Path) -> None:
+    """Before: without --fail-on, a release adding an os.system pickle exited 0."""
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_bytes(_bom([]))
+    new.write_bytes(_bom([_model("x.pkl", "dd" * 32, "pickle", ("posix.system",))]))
+    runner = CliRunner()
+    done = runner.invoke(main, ["diff", str(old), str(new)])
+    assert done.exit_code == 1
+    assert (
+        "FAILED: 2 change(s) matched the default gate (new-dangerous-import, new-pickle-file):"
+        in done.stdout
+    )
+    assert "  x new-pickle-file x.pkl: new pickle file" in done.stdout
+    assert runner.invoke(main, ["diff", str(old), str(new), "--fail-on", "none"]).exit_code == 0
+
+
+def test_an_unsupported_spec_version_is_refused_like_validate(tmp_path: Path) -> None:
+    """Before: `specVersion: 2.0` was diffed silently while `validate` rejected it."""
+    good = tmp_path / "good.json"
+    good.write_bytes(_bom([]))
+    bad = tmp_path / "bad.json"
+    bad.write_text(_bom([]).decode().replace('"1.6"', '"2.0"'), "utf-8")
+    runner = CliRunner()
+    diffed = runner.invoke(main, ["diff", str(good), str(bad)])
+    validated = runner.invoke(main, ["validate", str(bad)])
+    assert diffed.exit_code == validated.exit_code == 2
+    assert diffed.stderr.splitlines()[0] == validated.stderr.splitlines()[0]
+    assert diffed.stderr.startswith("error: unsupported or missing specVersion '2.0'")
