@@ -85,6 +85,10 @@ NUMPY1_SAFE = [
     "numpy.core.multiarray._reconstruct",
     "numpy.core.multiarray.scalar",
     "numpy.core.numeric._frombuffer",
+    "numpy.matrixlib.defmatrix.matrix",  # numpy.matrix
+    "numpy.ma.core.MaskedArray",  # numpy.ma.MaskedArray
+    "numpy.core.records.recarray",  # numpy.rec.recarray
+    "numpy.core.records.record",  # numpy.record
 ]
 
 
@@ -187,6 +191,12 @@ def collect() -> dict[str, set[str]]:
         np.dtype("float16"),
         np.array([True]),
         np.array(["2020-01-01"], dtype="datetime64[D]"),
+        np.matrix([[1, 2]]),
+        np.ma.masked_array([1, 2], mask=[0, 1]),
+        np.rec.array([(1, 2.0)], dtype=[("a", "i4"), ("b", "f8")]),
+        np.array([1], dtype=object),
+        np.timedelta64(1, "s"),
+        np.datetime64("2020-01-01"),
     ]
     for arr in arrays:
         for proto in (2, 4, 5):
