@@ -217,3 +217,15 @@ def test_dataset_card_folder_carries_the_licence() -> None:
     assert comps["data"]["licenses"] == [{"license": {"id": "CC-BY-NC-4.0"}}]
     # a folder with a dataset card is not a model folder
     assert comps["models/classifier"]["type"] == "machine-learning-model"
+
+
+def test_lfs_pointer_where_data_should_be() -> None:
+    result = _scan(DATA / "lfs")
+    comps = _all(_doc(result)["components"])
+    parquet = comps["data/train.parquet"]
+    assert parquet["type"] == "data"  # the pointed-to file's identity, as data
+    digest = hashlib.sha256((DATA / "files/train.parquet").read_bytes()).hexdigest()
+    assert parquet["hashes"] == [{"alg": "SHA-256", "content": digest}]
+    assert comps["model/model.safetensors"]["type"] == "machine-learning-model"
+    reported = {f.location.path for f in result.findings if f.rule_id == "AIB903"}
+    assert reported == {"data/train.parquet", "images.zip", "model/model.safetensors"}

@@ -52,6 +52,10 @@ TEXT_SUFFIXES: dict[str, str] = {
 }
 TFRECORD_SUFFIXES = (".tfrecord", ".tfrecords")
 ARROW_SUFFIXES = (".arrow", ".arrows", ".feather", ".ipc")
+# names that say "data set": a Git LFS pointer under one of them is data that was not fetched
+DATA_SUFFIXES = frozenset(
+    {".parquet", *TEXT_SUFFIXES, *TFRECORD_SUFFIXES, *ARROW_SUFFIXES, ".npy", ".tar", ".zip"}
+)
 
 
 @dataclass

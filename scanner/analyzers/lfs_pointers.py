@@ -5,6 +5,7 @@ size of the real content the pointer names — and never analysed as models."""
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
 
 from ..config import Config
 from ..model import Artifact, Collected, ComponentKind, FileRef, Location, ScanError
@@ -29,10 +30,23 @@ def analyze_file(file: FileRef, fmt: str, config: Config) -> Collected:
         format="lfs-pointer",
         size=int(size.group(1)) if size else 0,
         sha256=oid.group(1) if oid else None,
-        kind=ComponentKind.FILE,
+        kind=_kind(file.rel),
         facts={"pointer_bytes": file.size},
         properties={"aibom:lfs-pointer": "true"},
     )
     if len(data) > MAX_POINTER_BYTES or oid is None or size is None:
         artifact.incomplete.append("malformed Git LFS pointer (no sha256 oid or size)")
     return Collected(artifacts=[artifact])
+
+
+def _kind(rel: str) -> ComponentKind:
+    """What the pointed-to file is, by its name: its identity is that model's or data set's."""
+    from ..sniff import MODEL_EXTENSIONS
+    from .data_formats import DATA_SUFFIXES
+
+    suffix = PurePosixPath(rel).suffix.lower()
+    if suffix in MODEL_EXTENSIONS:
+        return ComponentKind.MODEL
+    if suffix in DATA_SUFFIXES:
+        return ComponentKind.DATA
+    return ComponentKind.FILE

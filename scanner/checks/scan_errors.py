@@ -27,8 +27,10 @@ def gap_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
 
 
 def lfs_pointer_findings(inventory: Inventory, config: Config) -> Iterator[Finding]:
-    """A pointer under a model file's name: the weights were not fetched, so not scanned.
-    (Pointers under other names are inventoried with the identity they name, not reported.)"""
+    """A pointer under a model or data file's name: the weights or data were not fetched, so
+    not scanned. (Pointers under other names are inventoried with the identity they name, not
+    reported.)"""
+    from ..analyzers.data_formats import DATA_SUFFIXES
     from ..sniff import MODEL_EXTENSIONS
 
     for artifact in inventory.artifacts:
@@ -36,7 +38,7 @@ def lfs_pointer_findings(inventory: Inventory, config: Config) -> Iterator[Findi
         if (
             artifact.format == ArtifactFormat.LFS_POINTER
             and not artifact.incomplete
-            and suffix in MODEL_EXTENSIONS
+            and (suffix in MODEL_EXTENSIONS or suffix in DATA_SUFFIXES)
         ):
             yield Finding.make(
                 "AIB903", Location(artifact.path), size=artifact.size, oid=artifact.sha256
