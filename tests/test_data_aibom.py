@@ -229,3 +229,27 @@ def test_lfs_pointer_where_data_should_be() -> None:
     assert comps["model/model.safetensors"]["type"] == "machine-learning-model"
     reported = {f.location.path for f in result.findings if f.rule_id == "AIB903"}
     assert reported == {"data/train.parquet", "images.zip", "model/model.safetensors"}
+
+
+def test_a_tree_of_shard_folders_is_one_data_set(tmp_path: Path) -> None:
+    for shard in ("000", "001"):
+        folder = tmp_path / "images" / shard
+        folder.mkdir(parents=True)
+        for i in range(60):  # 120 files in all: each shard alone is below the threshold
+            (folder / f"{i}.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes([i]))
+    (tmp_path / "train.py").write_text("print('train')\n")
+    comps = _doc(_scan(tmp_path))["components"]
+    (images,) = [c for c in comps if c["type"] == "data"]
+    assert images["name"] == "images"
+    assert _props(images)["aibom:data:file-count"] == "120"
+
+
+def test_data_read_from_a_url_is_inventoried(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text(
+        'import pandas as pd\nframe = pd.read_parquet("s3://acme-data/reviews.parquet")\n'
+    )
+    result = _scan(tmp_path)
+    comps = _all(_doc(result)["components"])
+    data = comps["s3://acme-data/reviews.parquet"]
+    assert data["type"] == "data" and data["bom-ref"] == "url-data:s3://acme-data/reviews.parquet"
+    assert [f.rule_id for f in result.findings] == ["AIB805"]

@@ -1,6 +1,6 @@
 """Every rule can fire: each rule in rules/ has fixtures/rules/<RULE-ID>/{bad,good} (made by
 fixtures/rules/make_rule_fixtures.py, by hand for the pins rules, by fixtures/data/make_data.py for
-the data rules (AIB801-AIB804), and by
+the data rules (AIB801-AIB805), and by
 fixtures/signatures/make_signatures.py), and the rule fires on `bad` and not on `good`.
 
 A case runs `aibom scan <folder> --format json` plus the words in its `args` file (paths

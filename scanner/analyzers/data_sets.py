@@ -62,6 +62,7 @@ SAMPLE_SUFFIXES = frozenset(
         ".txt", ".json", ".xml", ".cls", ".npy", ".pt", ".csv", ".tsv", ".jsonl",
     }
 )  # fmt: skip
+PARALLEL_BYTES = 64 * 1024 * 1024
 MAX_PIPELINE_FILE = 16 * 1024 * 1024  # stage scripts/params/metrics hashed up to this size
 MAX_DVC_READ = dvc.MAX_DVC_FILE
 HUB_DATASET = re.compile(r"(?:^|/)datasets--([^/]+?)--([^/]+)/snapshots/([^/]+)$")
@@ -97,7 +98,9 @@ class _Hasher:
         ]
         if not todo:
             return
-        if self.workers > 1 and len(todo) > 8:
+        # threads pay off on large files; many small ones hash faster on one (open/read
+        # syscalls and GIL hand-offs dominate)
+        if self.workers > 1 and sum(r.size for r in todo) > PARALLEL_BYTES:
             with ThreadPoolExecutor(max_workers=self.workers) as pool:
                 results = list(pool.map(_digest, todo, chunksize=64))
         else:
@@ -629,21 +632,36 @@ def _large_folders(
     out: Collected,
     claimed: set[str],
 ) -> None:
-    counts: dict[str, list[FileRef]] = defaultdict(list)
+    """The topmost folders whose subtree holds at least SUMMARY_MIN_FILES sample-like files
+    that are nine in ten of its files (an `images/` tree split into shard folders is one data
+    set, a project root with some images is not)."""
+    total: dict[str, int] = defaultdict(int)
+    samples: dict[str, int] = defaultdict(int)
+    members: dict[str, list[FileRef]] = defaultdict(list)
+    chains: dict[str, tuple[str, ...]] = {}  # folder -> it and its ancestors
     for ref in files:
-        if posixpath.splitext(ref.rel)[1].lower() in SAMPLE_SUFFIXES:
-            counts[posixpath.dirname(ref.rel)].append(ref)
+        sample = posixpath.splitext(ref.rel)[1].lower() in SAMPLE_SUFFIXES
+        sample = sample and ref.rel not in artifacts
+        start = posixpath.dirname(ref.rel)
+        chain = chains.get(start)
+        if chain is None:
+            parts = start.split("/") if start else []
+            chain = tuple("/".join(parts[:i]) for i in range(len(parts), -1, -1))
+            chains[start] = chain
+        for folder in chain:
+            total[folder] += 1
+            members[folder].append(ref)
+            if sample:
+                samples[folder] += 1
     done: set[str] = set()
-    for folder in sorted(counts, key=lambda f: (f.count("/"), f)):
-        members = counts[folder]
-        if len(members) < SUMMARY_MIN_FILES:
+    for folder in sorted(total, key=lambda f: (f.count("/") if f else -1, f)):
+        if samples[folder] < SUMMARY_MIN_FILES or samples[folder] * 10 < total[folder] * 9:
             continue
-        if folder in claimed or _inside(folder, claimed) or _inside(folder, done):
+        if not folder and samples[folder] != total[folder]:
+            continue  # the scan root is a data set only when it holds nothing else
+        if folder in claimed or _inside(folder, claimed) or folder in done:
             continue
-        # files that are models or data of their own stay separate components
-        plain = [m for m in members if m.rel not in artifacts]
-        if len(plain) < SUMMARY_MIN_FILES:
+        if _inside(folder, done) or (done and "" in done):
             continue
-        all_members = [f for f in files if not folder or f.rel.startswith(folder + "/")]
-        _summary(folder or ".", all_members, artifacts, hasher, out)
+        _summary(folder or ".", members[folder], artifacts, hasher, out)
         done.add(folder)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import mmap
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -109,6 +110,9 @@ def hash_into(artifact: Artifact, path: Path) -> None:
         artifact.incomplete.append(f"cannot read the file to hash it: {exc.strerror or exc}")
 
 
+SMALL_FILE = 256 * 1024  # files below this are read in one call
+
+
 @dataclass(frozen=True)
 class FileDigests:
     """One pass over a file: its first bytes, its last bytes, SHA-256, MD5 (DVC records
@@ -128,6 +132,18 @@ def read_and_digest(
     `tail_limit` bytes (a footer) from the same read."""
     sha = hashlib.sha256()
     md5 = hashlib.md5(usedforsecurity=False)
+    with path.open("rb", buffering=0) as fh:
+        small = os.fstat(fh.fileno()).st_size < SMALL_FILE
+        if small:  # one read, no block buffer (data sets of many small files)
+            data = fh.read(SMALL_FILE)
+            if len(data) < SMALL_FILE:
+                sha.update(data)
+                md5.update(data)
+                tail = data[-tail_limit:] if tail_limit else b""
+                return FileDigests(
+                    data[:head_limit], tail, sha.hexdigest(), md5.hexdigest(), len(data)
+                )
+            fh.seek(0)  # it grew while we read: the general path
     buf = bytearray(block_size)
     view = memoryview(buf)
     head = b""

@@ -269,12 +269,14 @@ _HUB_KINDS = {
     "hub-dataset": ComponentKind.DATA,
     "torch-hub": ComponentKind.MODEL,
     "timm-model": ComponentKind.MODEL,
+    "remote-data": ComponentKind.DATA,
 }
 _REF_PREFIX = {
     "hub-model": "hf-model",
     "hub-dataset": "hf-dataset",
     "torch-hub": "torch-hub",
     "timm-model": "timm-model",
+    "remote-data": "url-data",
 }
 
 
@@ -336,6 +338,8 @@ def _hub_purl(kind: str, target: str, revision: str | None) -> str | None:
 
 
 def _hub_url(kind: str, target: str) -> str | None:
+    if kind == "remote-data" and target.lower().startswith(("http://", "https://")):
+        return target
     if "://" in target or target.startswith((".", "/", "~")):
         return None
     if kind == "hub-model":

@@ -146,9 +146,16 @@ def stage_data_integrity(inventory: Inventory, config: Config) -> Iterator[Findi
             )
 
 
+def remote_data(inventory: Inventory, config: Config) -> Iterator[Finding]:
+    for ref in inventory.code_refs:
+        if ref.kind == "remote-data" and dict(ref.args).get("pinned") == "no" and ref.target:
+            yield Finding.make("AIB805", ref.location, call=ref.call, url=ref.target)
+
+
 CHECKS = (
     Check(frozenset({"AIB801"}), dvc_mismatches, "dvc-mismatch"),
     Check(frozenset({"AIB802"}), licence_propagation, "licence-propagation"),
     Check(frozenset({"AIB803"}), untraceable_lineage, "lineage"),
     Check(frozenset({"AIB804"}), stage_data_integrity, "stage-data-integrity"),
+    Check(frozenset({"AIB805"}), remote_data, "remote-data"),
 )

@@ -72,7 +72,10 @@ HUB_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]*/)?[A-Za-z0-9][\w.-]*$")
 _SPECIFIC = re.compile(
     rb"from_pretrained|pipeline|hf_hub_download|snapshot_download|SentenceTransformer|"
     rb"CrossEncoder|create_model|trust_remote_code|read_pickle|Unpickler|LLM|load_dataset|"
-    rb"load_model|shelve|hf://|huggingface\.co|hf\.co/"
+    rb"load_model|shelve|hf://|huggingface\.co|hf\.co/|"
+    # data read from a URL or bucket (pandas/polars/pyarrow readers, urlretrieve, wget)
+    rb"read_(?:csv|parquet|json|feather|table|excel|orc|ipc)|scan_(?:csv|parquet)|"
+    rb"urlretrieve|wget\.download"
 )
 # ... or both a `load` and one of the modules whose `load` unpickles (imports always spell
 # the module name, even `__import__("pickle")`). A file passing neither test (and without
@@ -994,7 +997,43 @@ def _keras_load(call: _Call) -> Iterator[CodeReference]:
         )
 
 
+# data read straight from a URL or a bucket: the content is whatever is there at run time
+# (Hub URLs, hf:// included, are hub references with their own revision rule, AIB601)
+REMOTE_DATA = re.compile(r"^(https?|s3|s3a|gs|gcs|az|abfs|abfss)://", re.IGNORECASE)
+HUB_URL = re.compile(r"^https?://(www\.)?(huggingface\.co|hf\.co)/", re.IGNORECASE)
+PINNED_URL = re.compile(r"[0-9a-f]{40}|[?&#](sha256|md5|checksum|versionId|generation)=", re.I)
+
+
+def _remote_data(call: _Call) -> Iterator[CodeReference]:
+    source = call.arg(0, "filepath_or_buffer", "path", "source", "url", "uri", "path_or_buf", "io")
+    if not (source.literal and isinstance(source.value, str) and REMOTE_DATA.match(source.value)):
+        return
+    if HUB_URL.match(source.value):
+        return
+    from ..redact import redact_url
+
+    url = redact_url(source.value.strip())[0]
+    pinned = "yes" if PINNED_URL.search(url) else "no"
+    yield CodeReference(
+        "remote-data", call.written, call.location, target=url, args=(("pinned", pinned),)
+    )
+
+
+# (pandas.read_pickle is an unsafe loader, judged by AIB607)
+_READERS = ("read_csv", "read_parquet", "read_json", "read_feather", "read_table", "read_excel",
+            "read_orc")  # fmt: skip
+_REMOTE_DATA_CALLS = {
+    **{f"pandas.{name}": _remote_data for name in _READERS},
+    **{f"polars.{name}": _remote_data for name in ("read_csv", "read_parquet", "read_json",
+                                                    "scan_csv", "scan_parquet", "read_ipc")},
+    "pyarrow.parquet.read_table": _remote_data,
+    "pyarrow.csv.read_csv": _remote_data,
+    "urllib.request.urlretrieve": _remote_data,
+    "wget.download": _remote_data,
+}  # fmt: skip
+
 _HANDLERS = {
+    **_REMOTE_DATA_CALLS,
     "transformers.pipeline": _pipeline,
     "transformers.pipelines.pipeline": _pipeline,
     "huggingface_hub.hf_hub_download": _hub_download,
