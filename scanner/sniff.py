@@ -123,6 +123,8 @@ def looks_like_unframed_pickle(head: bytes, size: int) -> bool:
     stream finishes or an import is called."""
     if not head or head[0] not in PICKLE_OPCODES:
         return False
+    if not _NON_ASCII_TEXT.search(head) and not _TEXT_IMPORT.search(head):
+        return False  # plain ASCII text (a protocol 0 pickle) that has no GLOBAL/INST line
     from .analyzers.pickle_vm import scan_pickle
 
     scan = scan_pickle(head, single=True)
@@ -137,6 +139,9 @@ def looks_like_unframed_pickle(head: bytes, size: int) -> bool:
 
 
 _IDENT = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_<>][\w<>]*)*$|^<unresolved>$")
+_NON_ASCII_TEXT = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f-\xff]")
+# a GLOBAL or INST opcode with its two lines, at an opcode boundary of a text pickle
+_TEXT_IMPORT = re.compile(rb"(?:^|[\n(}\]).0-9tlsdeaubRo])[ci][A-Za-z_][\w.]*\n[A-Za-z_][\w.]*\n")
 
 
 def looks_like_legacy_pickle(head: bytes) -> bool:
