@@ -46,6 +46,7 @@ from ..model import (
     Collected,
     Dependency,
     FileRef,
+    Gap,
     IndexOption,
     Location,
     ProjectInfo,
@@ -276,6 +277,36 @@ class _Reader:
         uv = tool.get("uv") if isinstance(tool, dict) else None
         if isinstance(uv, dict):
             self._uv(uv)
+        self._hatch_dynamic(tool if isinstance(tool, dict) else {})
+
+    def _hatch_dynamic(self, tool: dict[str, Any]) -> None:
+        """hatch's uv-dynamic-versioning metadata hook holds the dependency tables when
+        `[project].dynamic` names them: `[tool.hatch.metadata.hooks.uv-dynamic-versioning]`
+        `dependencies` and `optional-dependencies` (`{{ version }}` templates are gaps)."""
+        hooks = tool.get("hatch", {})
+        for key in ("metadata", "hooks", "uv-dynamic-versioning"):
+            hooks = hooks.get(key, {}) if isinstance(hooks, dict) else {}
+        if not isinstance(hooks, dict) or not hooks:
+            return
+        base = ("tool", "hatch", "metadata", "hooks", "uv-dynamic-versioning")
+        tables: list[tuple[tuple[str, ...], str, Any, str, str | None]] = []
+        if "dependencies" in hooks:
+            tables.append((base, "dependencies", hooks["dependencies"], "required", None))
+        optional = hooks.get("optional-dependencies")
+        if isinstance(optional, dict):
+            for extra, items in optional.items():
+                tables.append(((*base, "optional-dependencies"), extra, items, "optional", extra))
+        for table, key, items, scope, group in tables:
+            if isinstance(items, list):
+                templated = [i for i in items if isinstance(i, str) and "{{" in i]
+                line = self._line(table, key)
+                for item in templated:
+                    reason = (
+                        f"hatch uv-dynamic-versioning template {item!r}: filled in at build time"
+                    )
+                    self.out.gaps.append(Gap(self.loc(line), reason))
+                items = [i for i in items if not (isinstance(i, str) and "{{" in i)]
+            self._requirement_list(items, table, key, scope, group)
 
     # ---- uv
 

@@ -620,3 +620,18 @@ def test_uv_path_source_is_a_property() -> None:
         Location(LOC, 10),
         (("uv-source-path", "libs/helper"),),
     )
+
+
+def test_hatch_uv_dynamic_versioning_dependency_tables() -> None:
+    """`dynamic = ["dependencies", ...]` with hatch's uv-dynamic-versioning hook: the tables
+    in the hook are the project's dependencies; a `{{ version }}` template is a gap."""
+    from pathlib import Path
+
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "locks-real" / "hatch-dynamic"
+    out = parse_pyproject_text((fixture / "pyproject.toml").read_text("utf-8"), "pyproject.toml")
+    declared = {(d.name, d.specifier, d.scope, d.group) for d in out.dependencies}
+    assert ("httpx", ">=0.27", "required", None) in declared
+    assert ("click", ">=8", "optional", "cli") in declared
+    assert not out.errors
+    assert [g.location.line for g in out.gaps] == [14]
+    assert "{{ version }}" in out.gaps[0].reason
