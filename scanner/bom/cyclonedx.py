@@ -39,6 +39,7 @@ from ..scan import ScanResult
 from .escape import escape_unencodable
 from .formulation import build_formulation
 from .graph import BomGraph, build_graph
+from .license_names import spdx_for_text
 from .versions import DEFAULT_SPEC, SPEC_VERSIONS
 
 DOCS_URL = "https://github.com/aibom/aibom/blob/main/docs/rules.md"
@@ -425,6 +426,9 @@ def _license_cached(value: str) -> tuple[str, str]:
         return ("id", ids[text.lower()])
     if re.search(r"\s(AND|OR|WITH)\s", text) and _valid_expression(text):
         return ("expression", text)
+    mapped = spdx_for_text(text)
+    if mapped is not None:  # "Apache 2.0 License" -> Apache-2.0
+        return ("id", mapped)
     return ("name", text[:500])
 
 

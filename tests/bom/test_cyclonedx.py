@@ -817,3 +817,14 @@ def test_distribution_reference_points_at_the_index_the_lock_names() -> None:
         }
     ]
     assert ("aibom:index", "https://***@pkgs.example.com/simple/") in _props(comp)
+
+
+def test_free_text_licences_map_to_spdx_ids_and_unknown_text_stays_named() -> None:
+    from aibom.bom.cyclonedx import _licenses
+
+    assert _licenses(["Apache 2.0 License"]) == [{"license": {"id": "Apache-2.0"}}]
+    assert _licenses(["3-Clause BSD License"]) == [{"license": {"id": "BSD-3-Clause"}}]
+    assert _licenses(["Mozilla Public License 2.0 (MPL 2.0)"]) == [{"license": {"id": "MPL-2.0"}}]
+    # a family name that denotes no single licence, and unknown text, stay named licences
+    assert _licenses(["BSD License"]) == [{"license": {"name": "BSD License"}}]
+    assert _licenses(["ACME Proprietary"]) == [{"license": {"name": "ACME Proprietary"}}]
