@@ -253,3 +253,12 @@ def test_data_read_from_a_url_is_inventoried(tmp_path: Path) -> None:
     data = comps["s3://acme-data/reviews.parquet"]
     assert data["type"] == "data" and data["bom-ref"] == "url-data:s3://acme-data/reviews.parquet"
     assert [f.rule_id for f in result.findings] == ["AIB805"]
+
+
+def test_stage_output_not_in_the_workspace_keeps_the_locked_md5(tmp_path: Path) -> None:
+    shutil.copytree(DATA / "dvc-project", tmp_path / "p")
+    (tmp_path / "p/model/weights.json").unlink()  # as in a clone before `dvc pull`
+    comps = _all(_doc(_scan(tmp_path / "p"))["components"])
+    weights = comps["model/weights.json"]
+    assert weights["hashes"] == [{"alg": "MD5", "content": "832e498b59f4bf5cb1fa7c7fec8f5512"}]
+    assert _props(weights)["aibom:dvc:in-workspace"] == "false"

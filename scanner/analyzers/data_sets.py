@@ -371,6 +371,8 @@ def _dvc(
                 dirs.setdefault(path.path, dvc.DvcOutput(path.path, path.md5, True))
             elif path.path in by_rel and path.path not in artifacts:
                 _pipeline_file(by_rel[path.path], path, hasher, artifacts, out)
+            elif path.path not in by_rel and path.path not in artifacts and path.md5:
+                _locked_only(path, stage, artifacts, out)
         _stale(stage, hasher, by_rel)
         for file, key, value in stage.params:
             params = artifacts.get(file)
@@ -506,6 +508,31 @@ def _stage(spec: dvc.DvcStage, lock: dvc.DvcStage | None, path: str) -> Pipeline
     else:
         stage.params = [(file, key, "") for file, key in spec.params]
     return stage
+
+
+def _locked_only(
+    item: StagePath, stage: PipelineStage, artifacts: dict[str, Artifact], out: Collected
+) -> None:
+    """A stage's dep or output that is not in the workspace (a model or data DVC caches):
+    the MD5 `dvc.lock` recorded is its identity."""
+    from ..sniff import MODEL_EXTENSIONS
+    from .data_formats import DATA_SUFFIXES
+
+    suffix = posixpath.splitext(item.path)[1].lower()
+    kind = ComponentKind.FILE
+    if suffix in MODEL_EXTENSIONS:
+        kind = ComponentKind.MODEL
+    elif suffix in DATA_SUFFIXES or item.role == "out":
+        kind = ComponentKind.DATA
+    art = Artifact(path=item.path, format=str(F.DVC_TRACKED), size=0, kind=kind)
+    art.properties["aibom:dvc:in-workspace"] = "false"
+    art.properties["aibom:dvc:tracked-by"] = stage.location.path.replace("dvc.yaml", "dvc.lock")
+    art.properties["aibom:pipeline:role"] = item.role
+    if item.md5:
+        art.properties["aibom:dvc:md5"] = item.md5
+        art.extra_hashes.append(Hash("md5", item.md5))
+    artifacts[item.path] = art
+    out.artifacts.append(art)
 
 
 def _pipeline_file(
