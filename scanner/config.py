@@ -50,6 +50,7 @@ class Config:
     tracked_only: bool = False  # only files git tracks or has staged (--tracked-only)
     # policy
     fail_on: Severity = Severity.HIGH
+    exit_zero: bool = False  # --exit-zero: findings never fail the run (incomplete still does)
     strict: bool = False
     disabled_rules: frozenset[str] = frozenset()
     baseline: Path | None = None  # findings recorded here do not fail the run
@@ -436,6 +437,7 @@ def build_config(request: ScanRequest) -> Config:
     if os.environ.get("SOURCE_DATE_EPOCH") and not config.reproducible:
         config = config.replace(reproducible=True)
     return config.replace(
+        exit_zero=request.exit_zero,
         workers=request.jobs if request.jobs is not None else config.workers,
         scan_cache=scan_cache_dir(request) if request.use_cache else None,
         dask_scheduler=request.dask,

@@ -54,6 +54,7 @@ _NOT_ANALYSIS = frozenset(
         "follow_symlinks",
         "tracked_only",
         "fail_on",
+        "exit_zero",
         "disabled_rules",
         "baseline",
         "severity_overrides",

@@ -79,10 +79,15 @@ def test_exit_codes() -> None:
         Inventory(roots=(".",)), [INC.__class__.make("AIB901", Location("x"), reason="r")], Config()
     )
     assert exit_code(failing) == 1
-    assert exit_code(failing, exit_zero=True) == 0
+    zero = ScanResult(failing.inventory, failing.findings, Config(exit_zero=True))
+    assert exit_code(zero) == 0
+    from aibom.formats.text import verdict
+
+    assert verdict(failing).endswith("(exit 1)")
+    assert verdict(zero).endswith("(exit 0: --exit-zero)")
     incomplete_inv = Inventory(roots=(".",), errors=[ScanError(Location("x"), "unreadable")])
     incomplete = ScanResult(incomplete_inv, [], Config())
     assert exit_code(incomplete) == 2
     partial = Inventory(roots=(".",))
     partial.artifacts.append(Artifact(path="m.pt", format="pickle", size=1, incomplete=["cut"]))
-    assert exit_code(ScanResult(partial, [], Config()), exit_zero=True) == 2
+    assert exit_code(ScanResult(partial, [], Config(exit_zero=True))) == 2

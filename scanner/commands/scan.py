@@ -94,7 +94,7 @@ def run(request: ScanRequest) -> int:
         if not quiet:
             sys.stderr.write(f"aibom: baseline written to {request.write_baseline}\n")
         return EXIT_OK
-    return exit_code(result, request.exit_zero)
+    return exit_code(result)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -149,10 +149,10 @@ class Progress:
             self.stream.flush()
 
 
-def exit_code(result: ScanResult, exit_zero: bool = False) -> int:
+def exit_code(result: ScanResult) -> int:
     if not result.complete:
         return EXIT_INCOMPLETE
-    if not exit_zero and fails(result.findings, result.config):
+    if not result.config.exit_zero and fails(result.findings, result.config):
         return EXIT_FINDINGS
     return EXIT_OK
 

@@ -100,9 +100,10 @@ def verdict(result: ScanResult) -> str:
         )
     failing = [f for f in result.findings if severity_of(f, config) >= config.fail_on]
     if fails(result.findings, config):
+        code = f"exit {EXIT_OK}: --exit-zero" if config.exit_zero else f"exit {EXIT_FINDINGS}"
         return (
             f"FAILED: {_plural(len(failing), 'finding')} at or above {config.fail_on.label} "
-            f"(exit {EXIT_FINDINGS})"
+            f"({code})"
         )
     return f"OK: no finding at or above {config.fail_on.label} (exit {EXIT_OK})"
 
