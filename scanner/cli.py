@@ -494,13 +494,15 @@ def rules(rule_id: str | None, rules_format: str) -> None:
     _run(lambda: rules_command.run(rule_id, rules_format), False)
 
 
-@main.command(short_help="Pin requirements files with hashes (network).")
+@main.command(short_help="Hash the pins of fully pinned requirements files (network).")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--index-url", default=None, help="Simple index to read hashes from.")
 @click.option("--dry-run", is_flag=True, help="Print the result instead of rewriting files.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def pin(files: tuple[Path, ...], index_url: str | None, dry_run: bool, debug: bool) -> None:
-    """Rewrite requirements FILES with exact pins and --hash lines (network)."""
+    """Add --hash lines to requirements FILES that pin every package (network). A file with
+    an unpinned requirement is refused: compile the whole set with `pip-compile
+    --generate-hashes` or `uv pip compile --generate-hashes`."""
     from .commands import pin as pin_command
 
     _run(lambda: pin_command.run(files, index_url, dry_run), debug)

@@ -9,10 +9,14 @@ every file of the pinned release, in pip-tools' layout (network; what `pip-compi
 
 - A requirement pinned `==X` / `===X` gets the hashes of every file the index publishes for
   X (sorted, sha256; sha384/sha512 only where the index gives no sha256).
-- An unpinned requirement is pinned to the newest final release that satisfies its
-  specifier, is not yanked and has a file whose `requires-python` admits the running Python
-  (a pre-release only when the specifier names one), and the choice is printed. Its own dependencies are not resolved or added: for a complete,
-  consistent set use `pip-compile --generate-hashes` or `uv pip compile --generate-hashes`.
+- An unpinned requirement is refused, and the whole file is left as it is: aibom does not
+  resolve dependencies, and pip's hash mode needs every package of the install (dependencies
+  included) pinned and hashed, so pinning that one line would give a file `pip install -r`
+  rejects. The message names the newest release that satisfies the specifier (final, not
+  yanked, with a file whose `requires-python` admits the running Python) and points at
+  `pip-compile --generate-hashes` / `uv pip compile --generate-hashes`, which resolve the
+  whole set. Use `aibom pin` on a file that already pins everything (their output without
+  hashes, or `pip freeze`).
 - Lines that already carry hashes keep them only if the index publishes every one of them:
   a hash the index does not know (a private build, or tampering) is reported and the line is
   left as it is, never silently replaced.
@@ -40,6 +44,12 @@ from ..model import Dependency, SourceKind
 from ..outputs import write_text_atomic
 
 HASH_PREFERENCE = ("sha256", "sha384", "sha512")
+REFUSAL = (
+    "aibom pin does not resolve dependencies, and pip refuses a hash-mode file that does not "
+    "pin and hash all of them: compile the whole set with `pip-compile --generate-hashes "
+    "requirements.in` or `uv pip compile --generate-hashes requirements.in -o "
+    "requirements.txt`"
+)
 
 
 @dataclass
@@ -127,6 +137,7 @@ def pin_file(
     lines = text.splitlines(keepends=True)
     replacements: dict[int, tuple[int, list[str]]] = {}
     notes: list[str] = []
+    unpinned: list[str] = []
     for dep in targets:
         page = pages[(index, dep.key)]
         where = str(dep.location)
@@ -163,14 +174,27 @@ def pin_file(
             )
             continue
         if dep.version is None:
-            notes.append(
-                f"{where}: {dep.name} {dep.specifier or '(no specifier)'} pinned to "
-                f"=={version} (newest matching release; its dependencies are not resolved)"
+            # pinning one line does not make an installable file: once any line has a hash,
+            # pip needs every package of the install pinned and hashed, dependencies too
+            unpinned.append(
+                f"{where}: {dep.name} {dep.specifier or '(no specifier)'} is not pinned "
+                f"(newest matching release: {version}); {REFUSAL}"
             )
+            continue
         first = (dep.location.line or 1) - 1
         end = _logical_end(lines, first)
         comment = _comment_of(lines[first : end + 1])
         replacements[first] = (end, _render(dep, version, digests, comment, _newline(lines)))
+    if unpinned:  # the whole file is left as it is: a partly hashed file cannot be installed
+        problems.extend(unpinned)
+        problems.append(f"{shown}: left as it is")
+        return PinResult(path, text, text, problems, notes)
+    if replacements:
+        notes.append(
+            f"{shown}: hashes added; in hash mode pip needs every package of the install "
+            "here, dependencies included (a complete set such as pip-compile or "
+            "`uv pip compile` output)"
+        )
     out: list[str] = []
     i = 0
     while i < len(lines):

@@ -48,7 +48,7 @@ def test_pins_and_hashes_keeping_comments_markers_and_other_lines(
     req.write_text(
         "# runtime\n"
         "six==1.17.0  # for py2 compat\n"
-        "idna>=3.7,<3.11 ; python_version >= '3.8'\n"
+        "idna==3.10 ; python_version >= '3.8'\n"
         "-e ./libs/core\n"
         "tool @ https://example.com/tool-1.0.tar.gz\n",
         "utf-8",
@@ -70,10 +70,7 @@ def test_pins_and_hashes_keeping_comments_markers_and_other_lines(
         "-e ./libs/core\n"
         "tool @ https://example.com/tool-1.0.tar.gz\n"
     )
-    assert (
-        "requirements.txt:3: idna <3.11,>=3.7 pinned to ==3.10 (newest matching release; its "
-        "dependencies are not resolved)"
-    ) in captured.err
+    assert "in hash mode pip needs every package of the install here" in captured.err
     # the pinned lines now pass the hook's checks; the lines aibom pin leaves alone do not
     # (hash mode is on now: the editable and the unhashed URL cannot be installed with it)
     findings, _ = check_files([req], config)
@@ -83,6 +80,33 @@ def test_pins_and_hashes_keeping_comments_markers_and_other_lines(
         ("AIB111", 10),
         ("AIB131", 10),
     ]
+
+
+def test_an_unpinned_requirement_is_refused_with_a_pointer_to_a_resolver(
+    tmp_path: Path, config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: `requests>=2.31` became `requests==X` with hashes, and `pip install -r` then
+    refused the file (in hash mode every dependency must be pinned and hashed too)."""
+    text = "six==1.17.0\nidna>=3.7,<3.11 ; python_version >= '3.8'\n"
+    req = tmp_path / "requirements.txt"
+    req.write_text(text, "utf-8")
+    assert run_pin((req,), None, False, transport=_handler([]), config=config) == 1
+    assert req.read_text("utf-8") == text  # nothing half-hashed is written
+    err = capsys.readouterr().err
+    assert (
+        "requirements.txt:2: idna <3.11,>=3.7 is not pinned (newest matching release: 3.10); "
+        "aibom pin does not resolve dependencies"
+    ) in err
+    assert "pip-compile --generate-hashes" in err and "uv pip compile --generate-hashes" in err
+    assert "requirements.txt: left as it is" in err
+
+
+def test_the_unpinned_rule_no_longer_sends_users_to_aibom_pin() -> None:
+    from aibom.rules import get_rule
+
+    fix = get_rule("AIB101").remediation
+    assert "aibom pin" not in fix
+    assert "pip-compile --generate-hashes" in fix and "uv pip compile --generate-hashes" in fix
 
 
 def test_dry_run_prints_a_diff_and_leaves_the_file(
@@ -166,16 +190,19 @@ def test_the_files_own_index_is_used_and_credentials_are_refused(
 
 
 def test_choice_respects_requires_python_of_the_running_interpreter(
-    tmp_path: Path, config: Config, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    config: Config,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     import sys
 
     req = tmp_path / "requirements.txt"
     req.write_text("urllib3>=2\n", "utf-8")
     monkeypatch.setattr(sys, "version_info", (3, 8, 18, "final", 0))
-    assert run_pin((req,), None, False, transport=_handler([]), config=config) == 0
+    assert run_pin((req,), None, False, transport=_handler([]), config=config) == 1
     # urllib3 2.3.0 dropped Python 3.8 (requires-python >=3.9): 2.2.3 is the newest for 3.8
-    assert req.read_text("utf-8").splitlines()[0] == "urllib3==2.2.3 \\"
+    assert "(newest matching release: 2.2.3)" in capsys.readouterr().err
 
 
 def test_an_index_url_from_an_undefined_variable_is_named(
