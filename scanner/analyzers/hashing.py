@@ -12,10 +12,12 @@ import mmap
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..model import Artifact
-from .pickle_vm import Buffer
+
+if TYPE_CHECKING:  # the pickle machine is not imported to hash a file
+    from .pickle_vm import Buffer
 
 BLOCK_SIZE = 4 * 1024 * 1024  # 4 MiB: large enough to reach hashlib's full speed
 
