@@ -21,6 +21,7 @@ import json
 import math
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, Union
 
 from . import model
@@ -35,13 +36,15 @@ class UnsupportedValue(TypeError):
 
 def dumps(collected: Collected) -> str:
     """The JSON text of one file's `Collected` (compact, keys in field order)."""
-    return json.dumps(_encode(collected, Collected), separators=(",", ":"), allow_nan=True)
+    return json.dumps(_encoder(Collected)(collected), separators=(",", ":"), allow_nan=True)
 
 
 def loads(text: str | bytes) -> Collected:
     """The `Collected` a `dumps` text holds; `ValueError` when the text does not hold one."""
+    if text == _EMPTY:
+        return Collected()  # most files of a large tree hold nothing
     try:
-        value = _decode(json.loads(text), Collected)
+        value = _decoder(Collected)(json.loads(text))
     except (KeyError, TypeError, IndexError, AttributeError, binascii.Error) as exc:
         raise ValueError(f"not an encoded Collected: {type(exc).__name__}: {exc}") from None
     if not isinstance(value, Collected):
@@ -49,7 +52,11 @@ def loads(text: str | bytes) -> Collected:
     return value
 
 
+_EMPTY = "[[],[],[],[],[],null,[],[],[],[],[]]"  # dumps(Collected()); checked by a test
 _FIELDS: dict[Any, tuple[tuple[str, Any], ...]] = {}
+Codec = Callable[[Any], Any]
+_ENCODERS: dict[Any, Codec] = {}
+_DECODERS: dict[Any, Codec] = {}
 
 
 def _names() -> dict[str, Any]:
@@ -67,43 +74,95 @@ def _fields(cls: Any) -> tuple[tuple[str, Any], ...]:
     return found
 
 
-def _encode(value: Any, hint: Any) -> Any:
-    origin = typing.get_origin(hint)
-    if hint is Any:
-        return _encode_free(value)
-    if origin in (Union, types.UnionType):
-        if value is None:
-            return None
+# The codec of each declared type is built once (a closure per type), so encoding and
+# decoding do no type introspection per value.
+def _encoder(hint: Any) -> Codec:
+    found = _ENCODERS.get(hint)
+    if found is None:
+        _ENCODERS[hint] = lambda value: _ENCODERS[hint](value)  # recursive types
+        found = _ENCODERS[hint] = _build_encoder(hint)
+    return found
+
+
+def _decoder(hint: Any) -> Codec:
+    found = _DECODERS.get(hint)
+    if found is None:
+        _DECODERS[hint] = lambda data: _DECODERS[hint](data)
+        found = _DECODERS[hint] = _build_decoder(hint)
+    return found
+
+
+def _optional(hint: Any) -> Any | None:
+    """X for `X | None`, else None."""
+    if typing.get_origin(hint) in (Union, types.UnionType):
         inner = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _encode(value, inner[0])
+        if len(inner) != 1:
+            raise UnsupportedValue(f"no encoding for {hint!r}")
+        return inner[0]
+    return None
+
+
+def _build_encoder(hint: Any) -> Codec:
+    if hint is Any:
+        return _encode_free
+    inner = _optional(hint)
+    if inner is not None:
+        enc = _encoder(inner)
+        return lambda v: None if v is None else enc(v)
+    origin = typing.get_origin(hint)
     if origin in (list, tuple):
         args = typing.get_args(hint)
-        item = args[0]
         if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
-            return [_encode(v, a) for v, a in zip(value, args, strict=True)]
-        return [_encode(v, item) for v in value]
+            encs = [_encoder(a) for a in args]
+            return lambda v: [e(x) for e, x in zip(encs, v, strict=True)]
+        item = _encoder(args[0])
+        return lambda v: [item(x) for x in v]
     if origin is dict:
         key_hint, value_hint = typing.get_args(hint)
         if key_hint is not str:
             raise UnsupportedValue(f"dict keys of type {key_hint}")
-        return {str(k): _encode(v, value_hint) for k, v in value.items()}
+        val = _encoder(value_hint)
+        return lambda v: {str(k): val(x) for k, x in v.items()}
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        if type(value) is not hint:
-            raise UnsupportedValue(f"expected {hint.__name__}, got {type(value).__name__}")
-        return [_encode(getattr(value, name), h) for name, h in _fields(hint)]
+        cls = hint
+        parts = [(name, _encoder(h)) for name, h in _fields(hint)]
+
+        def encode_dataclass(value: Any) -> Any:
+            if type(value) is not cls:
+                raise UnsupportedValue(f"expected {cls.__name__}, got {type(value).__name__}")
+            return [enc(getattr(value, name)) for name, enc in parts]
+
+        return encode_dataclass
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return value.value
-    if hint is str and isinstance(value, str):
-        return str(value)  # a StrEnum (ArtifactFormat) is written as its value
+        return lambda v: v.value
     if hint is bytes:
-        if type(value) is not bytes:
-            raise UnsupportedValue(f"expected bytes, got {type(value).__name__}")
-        return base64.b64encode(value).decode("ascii")
-    if hint in (str, int, bool, float):
-        if type(value) is not hint and not (hint is float and type(value) is int):
-            raise UnsupportedValue(f"expected {hint.__name__}, got {type(value).__name__}")
-        return value
+        return _encode_bytes
+    if hint is str:
+        return _encode_str
+    if hint in (int, bool, float):
+        kind = hint
+
+        def encode_scalar(value: Any) -> Any:
+            if type(value) is not kind and not (kind is float and type(value) is int):
+                raise UnsupportedValue(f"expected {kind.__name__}, got {type(value).__name__}")
+            return value
+
+        return encode_scalar
     raise UnsupportedValue(f"no encoding for {hint!r}")
+
+
+def _encode_str(value: Any) -> str:
+    if type(value) is str:
+        return value
+    if isinstance(value, str):
+        return str(value)  # a StrEnum (ArtifactFormat) is written as its value
+    raise UnsupportedValue(f"expected str, got {type(value).__name__}")
+
+
+def _encode_bytes(value: Any) -> str:
+    if type(value) is not bytes:
+        raise UnsupportedValue(f"expected bytes, got {type(value).__name__}")
+    return base64.b64encode(value).decode("ascii")
 
 
 def _encode_free(value: Any) -> Any:
@@ -122,47 +181,68 @@ def _encode_free(value: Any) -> Any:
     raise UnsupportedValue(f"free-form value of type {type(value).__name__}")
 
 
-def _decode(data: Any, hint: Any) -> Any:
-    origin = typing.get_origin(hint)
+def _build_decoder(hint: Any) -> Codec:
     if hint is Any:
-        return _decode_free(data)
-    if origin in (Union, types.UnionType):
-        if data is None:
-            return None
-        inner = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _decode(data, inner[0])
+        return _decode_free
+    inner = _optional(hint)
+    if inner is not None:
+        dec = _decoder(inner)
+        return lambda d: None if d is None else dec(d)
+    origin = typing.get_origin(hint)
     if origin is list:
-        (item,) = typing.get_args(hint)
-        return [_decode(v, item) for v in _list(data)]
+        item = _decoder(typing.get_args(hint)[0])
+        return lambda d: [item(x) for x in _list(d)]
     if origin is tuple:
         args = typing.get_args(hint)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(v, args[0]) for v in _list(data))
-        return tuple(_decode(v, a) for v, a in zip(_list(data), args, strict=True))
+            each = _decoder(args[0])
+            return lambda d: tuple(each(x) for x in _list(d))
+        decs = [_decoder(a) for a in args]
+        return lambda d: tuple(f(x) for f, x in zip(decs, _list(d), strict=True))
     if origin is dict:
-        _, value_hint = typing.get_args(hint)
-        if not isinstance(data, dict):
-            raise TypeError("expected an object")
-        return {k: _decode(v, value_hint) for k, v in data.items()}
+        val = _decoder(typing.get_args(hint)[1])
+        return lambda d: {k: val(x) for k, x in _dict(d).items()}
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        cls = hint
         fields = _fields(hint)
-        items = _list(data)
-        if len(items) != len(fields):
-            raise TypeError(f"{hint.__name__}: {len(items)} values for {len(fields)} fields")
-        return hint(**{name: _decode(v, h) for (name, h), v in zip(fields, items, strict=True)})
+        names = [name for name, _ in fields]
+        decs = [_decoder(h) for _, h in fields]
+
+        def decode_dataclass(data: Any) -> Any:
+            items = _list(data)
+            if len(items) != len(decs):
+                raise TypeError(f"{cls.__name__}: {len(items)} values for {len(decs)} fields")
+            return cls(**{n: f(x) for n, f, x in zip(names, decs, items, strict=True)})
+
+        return decode_dataclass
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return hint(data)
+        return hint
     if hint is bytes:
-        if type(data) is not str:
-            raise TypeError("expected base64 text")
-        return base64.b64decode(data, validate=True)
+        return _decode_bytes
     if hint in (str, int, bool, float):
-        if hint is float and type(data) is int:
-            return float(data)
-        if type(data) is not hint:
-            raise TypeError(f"expected {hint.__name__}")
-        return data
+        kind = hint
+
+        def decode_scalar(data: Any) -> Any:
+            if kind is float and type(data) is int:
+                return float(data)
+            if type(data) is not kind:
+                raise TypeError(f"expected {kind.__name__}")
+            return data
+
+        return decode_scalar
     raise TypeError(f"no decoding for {hint!r}")
+
+
+def _decode_bytes(data: Any) -> bytes:
+    if type(data) is not str:
+        raise TypeError("expected base64 text")
+    return base64.b64decode(data, validate=True)
+
+
+def _dict(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise TypeError("expected an object")
+    return data
 
 
 def _decode_free(data: Any) -> Any:

@@ -62,3 +62,8 @@ def test_values_json_cannot_carry_are_refused() -> None:
 def test_text_that_is_not_a_result_is_an_error(text: str) -> None:
     with pytest.raises(ValueError):
         collected_json.loads(text)
+
+
+def test_the_empty_result_fast_path_is_the_encoding_of_an_empty_result() -> None:
+    assert collected_json.dumps(Collected()) == collected_json._EMPTY
+    assert collected_json.loads(collected_json._EMPTY) == Collected()
