@@ -12,6 +12,7 @@ from typing import Any
 
 from ..config import ScanRequest, build_config
 from ..errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, InputError, UsageError
+from ..formats.text import escape_controls
 from ..model import Artifact, ArtifactFormat, FileRef
 from ..outputs import write_text_atomic
 from ..policy import fails, severity_of
@@ -160,7 +161,10 @@ def exit_code(result: ScanResult) -> int:
 def summary(result: ScanResult) -> str:
     inv = result.inventory
     by_source = Counter(d.source.value for d in inv.dependencies)
-    lines = [f"aibom: scanned {_plural(inv.files_scanned, 'file')} under {inv.shown_roots}"]
+    lines = [
+        f"aibom: scanned {_plural(inv.files_scanned, 'file')} under "
+        f"{escape_controls(inv.shown_roots)}"
+    ]
     if by_source:
         parts = ", ".join(f"{n} from {s}" for s, n in sorted(by_source.items()))
         lines.append(f"  dependencies: {_plural(len(inv.dependencies), 'declaration')} ({parts})")
@@ -179,7 +183,10 @@ def summary(result: ScanResult) -> str:
     unreadable = inv.errors
     if unreadable:
         lines.append(f"  could not read {_plural(len(unreadable), 'file')}:")
-        lines.extend(f"    {e.location}: {e.reason}" for e in unreadable[:20])
+        lines.extend(
+            f"    {escape_controls(str(e.location))}: {escape_controls(e.reason)}"
+            for e in unreadable[:20]
+        )
         if len(unreadable) > 20:
             lines.append(f"    ... and {len(unreadable) - 20} more (see the report)")
     if not result.complete:

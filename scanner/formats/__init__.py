@@ -51,4 +51,11 @@ FORMATS: dict[ReportFormat, Callable[[], Renderer]] = {
 
 
 def render_report(result: ScanResult, fmt: str, *, color: bool = False) -> str:
-    return FORMATS[ReportFormat(fmt)]()(result, color=color)
+    """The report as text. File names that were not UTF-8 (lone surrogates from
+    surrogateescape) are written as visible escapes (`\\xff`), so every format can be
+    written as UTF-8; the text report escapes control characters too."""
+    kind = ReportFormat(fmt)
+    text = FORMATS[kind]()(result, color=color)
+    from ..bom.escape import escape_unencodable
+
+    return escape_unencodable(text, json_text=kind is not ReportFormat.TEXT)

@@ -6,12 +6,14 @@ follows. Coloured when asked (a terminal without NO_COLOR)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import textwrap
 from collections import Counter
 from itertools import groupby
 
+from ..bom.escape import escape_char
 from ..errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
 from ..model import Finding, Severity
 from ..policy import fails, severity_of
@@ -30,6 +32,21 @@ _DIM = "\x1b[2m"
 _BOLD = "\x1b[1m"
 _INDENT = " " * 9  # under the message, past the severity label
 MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 60, 160, 100
+
+
+# C0 controls (newline, ESC, CR, ...), DEL, C1 controls, bidi overrides and isolates, and
+# lone surrogates (file names that were not UTF-8): none of these may reach a terminal raw.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character written as a visible escape (`\\x1b`, `\\x0a`,
+    `\\u202e`, and `\\xff` for a byte that was not UTF-8), so a scanned name can neither move
+    the cursor, erase a line, split a finding in two, nor reorder what is shown. Applied to
+    every value the text report and the summary interpolate."""
+    if not _UNSAFE.search(text):
+        return text
+    return _UNSAFE.sub(lambda m: escape_char(m.group()), text)
 
 
 def render(result: ScanResult, *, color: bool = False, width: int | None = None) -> str:
@@ -51,7 +68,8 @@ def render(result: ScanResult, *, color: bool = False, width: int | None = None)
         lines.append(_paint(f"{severity.name} ({len(items)})", _COLORS[severity], color))
         for finding in items:
             rule = get_rule(finding.rule_id)
-            head = f"{severity.name:<8} {rule.id} {finding.location}: {rule.render(finding)}"
+            where = escape_controls(str(finding.location))
+            head = f"{severity.name:<8} {rule.id} {where}: {escape_controls(rule.render(finding))}"
             wrapped = _wrap(head, width)
             wrapped[0] = _paint(wrapped[0][:8], _COLORS[severity], color) + wrapped[0][8:]
             lines.extend(wrapped)
