@@ -56,6 +56,8 @@ def render_report(result: ScanResult, fmt: str, *, color: bool = False) -> str:
     written as UTF-8; the text report escapes control characters too."""
     kind = ReportFormat(fmt)
     text = FORMATS[kind]()(result, color=color)
+    if kind is ReportFormat.TEXT:
+        return text  # (the text renderer escapes every value itself)
     from ..bom.escape import escape_unencodable
 
-    return escape_unencodable(text, json_text=kind is not ReportFormat.TEXT)
+    return escape_unencodable(text, json_text=True)
