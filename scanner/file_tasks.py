@@ -18,7 +18,7 @@ from .model import Collected, FileKind, FileRef, FileStamp, Location, ScanError
 from .scan import analyzer_for, by_name, collector_for, guarded
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileJob:
     file: FileRef
     as_requirements: bool = False  # named with -r: a requirements file whatever its name

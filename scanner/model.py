@@ -41,7 +41,7 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileStamp:
     """What a file's stat said when it was walked: the digest cache's trusted key (the fields
     git's index trusts)."""
@@ -57,9 +57,9 @@ class FileStamp:
         return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileRef:
-    """A file found by the walker."""
+    """A file found by the walker (slots: a large tree holds one per file)."""
 
     path: Path  # the path to open
     rel: str  # POSIX path shown to users and recorded in the AIBOM
