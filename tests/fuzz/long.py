@@ -54,15 +54,16 @@ def worker(name: str, seconds: float, seed: int, out: Path) -> dict[str, Any]:
         while time.monotonic() < deadline:
             data = mutate(rng, rng.choice(corpus), seeds)
             start = time.monotonic()
-            signal.setitimer(signal.ITIMER_REAL, HANG_SECONDS)
             try:
-                outcome = run_one(family, data, folder)
-            except _Hang:
+                signal.setitimer(signal.ITIMER_REAL, HANG_SECONDS)
+                try:
+                    outcome = run_one(family, data, folder)
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+            except _Hang:  # (also when the alarm fires just as the input finishes)
                 counts["hangs"] += 1
                 _save(out, name, "hang", counts["hangs"], data)
                 continue
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
             counts["slowest"] = max(counts["slowest"], time.monotonic() - start)
             counts["inputs"] += 1
             if outcome.crash:
