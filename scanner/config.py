@@ -447,7 +447,7 @@ def build_config(request: ScanRequest) -> Config:
 def scan_cache_dir(request: ScanRequest) -> Path:
     """The digest cache folder: --cache-dir, else AIBOM_CACHE_DIR, else the platform's per-user
     cache folder. Never from a configuration file (the scanned tree must not choose it)."""
-    from .digest_cache import platform_cache_dir
+    from .execution.digest_cache import platform_cache_dir
 
     if request.cache_dir is not None:
         return request.cache_dir

@@ -67,8 +67,8 @@ def collect(config: Config, progress: Callable[[FileRef], None] | None = None) -
         if walked_ref is None:
             files.append(ref)
         named.add((walked_ref or ref).rel)
-    from .file_tasks import FileJob
-    from .scheduling import run_files  # the digest cache, worker processes, a cluster
+    from .execution.file_tasks import FileJob
+    from .execution.scheduling import run_files  # the digest cache, worker processes, a cluster
 
     # a file named with -r is a requirements file whatever its name
     jobs = [FileJob(f, f.rel in named) for f in files]

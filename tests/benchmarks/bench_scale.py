@@ -341,9 +341,9 @@ def bench_simulate(tmp: Path, args: argparse.Namespace) -> None:
     and memory grows only with the merged results."""
     import concurrent.futures as cf
 
-    from aibom import collected_json, scheduling
     from aibom.config import Config
-    from aibom.file_tasks import FileJob
+    from aibom.execution import collected_json, scheduling
+    from aibom.execution.file_tasks import FileJob
     from aibom.model import Artifact, Collected, FileRef
 
     files = args.files or 1_000_000

@@ -12,7 +12,7 @@ unchanged tree costs about a `stat()` per file.
   configuration value analysis can depend on: an upgrade or a changed limit re-analyses.
 - **Where.** One SQLite file per user in the platform cache folder (`--cache-dir` or
   `AIBOM_CACHE_DIR` override it; never the scanned tree's configuration), folder mode 0700.
-  Payloads are JSON (`aibom.collected_json`), never pickle.
+  Payloads are JSON (`aibom.execution.collected_json`), never pickle.
 - **Safety.** Each scan writes its new entries in one transaction (atomic; concurrent scans
   wait for each other's short write, readers never see half an entry). A damaged or locked
   cache is reported and the scan runs without it; a payload that does not decode is a miss.
@@ -35,8 +35,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import __version__, collected_json
-from .model import Collected, FileRef, FileStamp
+from .. import __version__
+from ..model import Collected, FileRef, FileStamp
+from . import collected_json
 
 FILE_NAME = "digests-v1.sqlite3"
 MAX_BYTES = 256 * 1024 * 1024

@@ -14,14 +14,15 @@ from typing import Any
 
 import pytest
 
-from aibom import digest_cache, scheduling, sources
+from aibom import sources
 from aibom.bom import render_bom
 from aibom.config import Config, ScanRequest, build_config
-from aibom.file_tasks import FileJob, FileResult
+from aibom.execution import digest_cache, scheduling
+from aibom.execution.file_tasks import FileJob, FileResult
 from aibom.formats import render_report
 from aibom.scan import scan
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 AIBOM = [sys.executable, "-m", "aibom"]
 
 

@@ -4,7 +4,7 @@ Workers open the files themselves, by absolute path, so every worker must see th
 tree at the same path as the client (a network file system, or an object store mounted
 through fsspec/FUSE); only JSON results travel back. Batches are submitted as ordinary tasks
 (`pure=False`, so a re-sent batch is run again rather than answered from a failed key); the
-scheduler re-runs the tasks of a worker that dies, and `aibom.scheduling` re-sends a batch
+scheduler re-runs the tasks of a worker that dies, and `aibom.execution.scheduling` re-sends a batch
 that still fails once before reporting its files as scan errors.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .errors import InputError
+from ..errors import InputError
 
 
 @contextmanager

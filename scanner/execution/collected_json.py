@@ -24,8 +24,8 @@ import typing
 from collections.abc import Callable
 from typing import Any, Union
 
-from . import model
-from .model import Collected
+from .. import model
+from ..model import Collected
 
 VERSION = 1
 
@@ -61,7 +61,7 @@ _DECODERS: dict[Any, Codec] = {}
 
 def _names() -> dict[str, Any]:
     """Names the model's annotations use that it imports only for type checking."""
-    from .signatures import bundle, folders
+    from ..signatures import bundle, folders
 
     return {**vars(bundle), **vars(folders), **vars(model)}
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from aibom import collected_json
 from aibom.config import Config
-from aibom.file_tasks import FileJob, analyze
+from aibom.execution import collected_json
+from aibom.execution.file_tasks import FileJob, analyze
 from aibom.model import Artifact, Collected, Location, PickleImport, ScanError
 from aibom.walk import walk
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def test_every_fixture_result_round_trips() -> None:

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from aibom import scheduling
 from aibom.bom import render_bom
 from aibom.config import Config
-from aibom.file_tasks import EncodedResult, FileJob, FileResult, analyze_batch
+from aibom.execution import scheduling
+from aibom.execution.file_tasks import EncodedResult, FileJob, FileResult, analyze_batch
 from aibom.formats import render_report
 from aibom.model import FileRef
 from aibom.scan import scan
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def _jobs(sizes: list[int]) -> list[FileJob]:

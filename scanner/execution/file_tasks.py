@@ -3,7 +3,7 @@
 `analyze(job, config)` picks the file's collector as `aibom.scan.collector_for` does (by name:
 dependency files and source code; by content: model artifacts), runs it under
 `aibom.scan.guarded`, and says whether the result may be cached. `analyze_batch` is the same for a list of files with JSON results
-(`aibom.collected_json`), the form results travel in between processes and machines.
+(`aibom.execution.collected_json`), the form results travel in between processes and machines.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import os
 import threading
 from dataclasses import dataclass
 
-from . import collected_json, sources
-from .config import Config
-from .model import Collected, FileKind, FileRef, FileStamp, Location, ScanError
-from .scan import analyzer_for, by_name, collector_for, guarded
+from .. import sources
+from ..config import Config
+from ..model import Collected, FileKind, FileRef, FileStamp, Location, ScanError
+from ..scan import analyzer_for, by_name, collector_for, guarded
+from . import collected_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,7 @@ EncodedResult = tuple[str, FileStamp | None]
 
 
 # One batch at a time per process: a Dask worker may run tasks in several threads, and
-# CPython 3.11's parser is not thread-safe (see aibom.scheduling).
+# CPython 3.11's parser is not thread-safe (see aibom.execution.scheduling).
 _ONE_AT_A_TIME = threading.Lock()
 
 

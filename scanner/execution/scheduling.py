@@ -31,10 +31,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .config import Config
+from ..config import Config
+from ..model import Collected, FileRef, Location, ScanError
 from .digest_cache import DigestCache, open_cache
 from .file_tasks import FileJob, FileResult, analyze, analyze_batch, decode, encode
-from .model import Collected, FileRef, Location, ScanError
 
 FILE_COST = 0.0005  # seconds of serial work per file (sniff, parse, bookkeeping)
 BYTE_COST = 1 / 800e6  # seconds per byte (hashing and parsing, on one core)

@@ -14,16 +14,16 @@ import pytest
 distributed = pytest.importorskip("distributed")
 cloudpickle = pytest.importorskip("cloudpickle")
 
-from aibom import scheduling  # noqa: E402
 from aibom.bom import render_bom  # noqa: E402
 from aibom.config import Config  # noqa: E402
-from aibom.file_tasks import EncodedResult, FileJob, analyze_batch  # noqa: E402
+from aibom.execution import scheduling  # noqa: E402
+from aibom.execution.file_tasks import EncodedResult, FileJob, analyze_batch  # noqa: E402
 from aibom.formats import render_report  # noqa: E402
 from aibom.scan import scan  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 EVIL = b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03."
 
 
