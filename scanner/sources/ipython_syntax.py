@@ -238,7 +238,7 @@ def _replacement(escape: str, content: str, row: int, code: CellCode) -> str:
 
 def _compiles(source: str) -> bool:
     try:
-        compile(source, "<cell>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        ast.parse(source, "<cell>", "exec")  # parses only: no code object is made
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return False
     return True
